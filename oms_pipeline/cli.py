@@ -1,0 +1,107 @@
+"""``oms``: the command line of the pipeline (migrate, load configuration, replay, demo, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from oms_pipeline.settings import OmsSettings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``oms`` command."""
+    parser = argparse.ArgumentParser(prog="oms", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create or upgrade the order store's schema")
+    load = commands.add_parser("load-config", help="load catalog, partners, routing, recipes")
+    load.add_argument("folder", nargs="?", type=Path, help="default: OMS_CONFIG_DIR")
+    demo = commands.add_parser("demo", help="run the whole flow once, without servers")
+    demo.add_argument("--deliveries", type=Path, help="a folder of Shopify deliveries")
+    replay = commands.add_parser(
+        "replay-rejections", help="put rejected payloads back in the queue"
+    )
+    replay.add_argument("landing_ids", nargs="*", type=int)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = OmsSettings()
+    return int(_COMMANDS[args.command](settings, args) or 0)
+
+
+def _migrate(settings: OmsSettings, _args: argparse.Namespace) -> int:
+    from oms_pipeline.orders.store import OrderStore
+
+    OrderStore(settings.resolved_database_url).migrate()
+    _say(f"order store at {_redact(settings.resolved_database_url)} is up to date")
+    return 0
+
+
+def _load_config(settings: OmsSettings, args: argparse.Namespace) -> int:
+    from oms_pipeline.orders.config import load_config
+    from oms_pipeline.orders.store import OrderStore
+
+    store = OrderStore(settings.resolved_database_url)
+    store.migrate()
+    loaded = load_config(store, args.folder or settings.config_dir)
+    _say(f"loaded {loaded}")
+    return 0
+
+
+def _demo(settings: OmsSettings, args: argparse.Namespace) -> int:
+    from oms_pipeline.demo import run_demo, summary_lines
+
+    run_demo(settings, deliveries=args.deliveries, say=_say)
+    _say("")
+    _say("summary")
+    for line in summary_lines(settings):
+        _say(line)
+    return 0
+
+
+def _replay_rejections(settings: OmsSettings, args: argparse.Namespace) -> int:
+    from oms_pipeline.orders.store import OrderStore
+
+    store = OrderStore(settings.resolved_database_url)
+    count = store.replay_rejections(args.landing_ids or None)
+    _say(f"{count} rejected payloads are queued again; the landing sensor picks them up")
+    return 0
+
+
+def _serve(settings: OmsSettings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from oms_pipeline.api.main import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+_COMMANDS = {
+    "migrate": _migrate,
+    "load-config": _load_config,
+    "demo": _demo,
+    "replay-rejections": _replay_rejections,
+    "serve": _serve,
+}
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
