@@ -24,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replay-rejections", help="put rejected payloads back in the queue"
     )
     replay.add_argument("landing_ids", nargs="*", type=int)
+    replay_folder = commands.add_parser(
+        "replay", help="post a folder of Shopify deliveries, signed, to a running service"
+    )
+    replay_folder.add_argument("folder", nargs="?", type=Path, help="default: the sample set")
+    replay_folder.add_argument("--url", default="http://127.0.0.1:8000")
+    replay_folder.add_argument("--wait", type=float, default=0, help="seconds to wait for it")
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -73,6 +79,40 @@ def _replay_rejections(settings: OmsSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(settings: OmsSettings, args: argparse.Namespace) -> int:
+    import time
+
+    import requests
+
+    from oms_pipeline.ingest.replay import replay_shopify_folder
+    from oms_pipeline.settings import SAMPLES_DIR
+
+    secrets = settings.shopify_secrets()
+    if not secrets:
+        _say("OMS_SHOPIFY_WEBHOOK_SECRET is not set: it signs the deliveries")
+        return 2
+    base = args.url.rstrip("/")
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            requests.get(f"{base}/healthz", timeout=2).raise_for_status()
+            break
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                _say(f"the service at {base} does not answer")
+                return 1
+            time.sleep(0.5)
+
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+        response = requests.post(f"{base}{path}", data=body, headers=headers, timeout=10)
+        return response.status_code, response.json()
+
+    folder = args.folder or SAMPLES_DIR / "deliveries" / "shopify"
+    result = replay_shopify_folder(folder, secrets[0], post)
+    _say(f"replayed {len(result.answers)} deliveries from {folder}: {dict(result.counts)}")
+    return 0
+
+
 def _serve(settings: OmsSettings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -87,6 +127,7 @@ _COMMANDS = {
     "load-config": _load_config,
     "demo": _demo,
     "replay-rejections": _replay_rejections,
+    "replay": _replay,
     "serve": _serve,
 }
 

@@ -1,5 +1,7 @@
 """The Dagster code location: every stage's assets, jobs and sensors, and the resources."""
 
+from typing import Any
+
 from dagster import Definitions, in_process_executor
 
 from oms_pipeline.artwork.assets import artwork_files, travelers
@@ -12,7 +14,7 @@ from oms_pipeline.resources import OrderStoreResource
 from oms_pipeline.status.assets import order_status
 from oms_pipeline.status.sensors import partner_status_file_sensor
 
-ALL_ASSETS = [
+ALL_ASSETS: list[Any] = [
     landed_payloads,
     import_orders,
     line_routes,

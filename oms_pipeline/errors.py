@@ -36,7 +36,7 @@ class RecipeNotFound(OmsError):
 
 
 class StatusFileError(OmsError):
-    """A partner's status file cannot be read at all (rows with problems are rejected one by one)."""
+    """A partner's status file cannot be read at all (bad rows are rejected one by one)."""
 
 
 class UnsafeFileName(OmsError):

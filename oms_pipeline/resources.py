@@ -14,7 +14,7 @@ _STORES: dict[str, OrderStore] = {}
 _STORES_LOCK = Lock()
 
 
-class OrderStoreResource(ConfigurableResource):  # type: ignore[type-arg]
+class OrderStoreResource(ConfigurableResource):
     """The order store and the working folder.
 
     Left empty, both come from the environment at run time (``OMS_DATABASE_URL``,

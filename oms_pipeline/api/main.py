@@ -33,6 +33,12 @@ def create_app(settings: OmsSettings | None = None, store: OrderStore | None = N
     app.state.settings = settings
     app.state.store = store
     app.include_router(webhooks.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness for load balancers and scripts; says nothing about any order."""
+        return {"status": "ok"}
+
     return app
 
 

@@ -104,8 +104,8 @@ def make_pending_artwork(
                 "png_sha256": hashlib.sha256(png).hexdigest(),
                 "created_at": utcnow(),
             }
-            insert = store.insert(ArtworkFile).values(values)
-            session.execute(insert.on_conflict_do_nothing(index_elements=["line_id"]))
+            stmt = store.insert(ArtworkFile).values(values)
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["line_id"]))
             summary.rendered += 1
     if summary.waiting:
         log.warning("%d custom lines wait for their recipe", len(summary.waiting))
@@ -158,7 +158,7 @@ def make_pending_travelers(
                 / f"traveler-{slug_component(order.order_ref)}.pdf"
             )
             write_atomically(path, pdf)
-            insert = store.insert(FactoryFile).values(
+            stmt = store.insert(FactoryFile).values(
                 kind="traveler",
                 order_id=order.id,
                 partner_code=partner_code,
@@ -167,7 +167,7 @@ def make_pending_travelers(
                 created_at=utcnow(),
             )
             session.execute(
-                insert.on_conflict_do_nothing(index_elements=["kind", "order_id", "partner_code"])
+                stmt.on_conflict_do_nothing(index_elements=["kind", "order_id", "partner_code"])
             )
             summary.made[partner_code] += 1
     return summary

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from oms_pipeline.dispatch.channels import channel_for
 from oms_pipeline.orders.store import OrderStore
@@ -107,7 +108,7 @@ def dispatch_partner(store: OrderStore, var_dir: Path, partner_code: str) -> Dis
         channel = channel_for(partner.channel, partner.settings, var_dir, partner_code)
         written = channel.send(batch_name, files)
 
-        insert = store.insert(Dispatch).values(
+        stmt = store.insert(Dispatch).values(
             batch_key=f"{partner_code}:{batch_name}",
             partner_code=partner_code,
             channel=partner.channel,
@@ -117,7 +118,7 @@ def dispatch_partner(store: OrderStore, var_dir: Path, partner_code: str) -> Dis
             status="sent",
             dispatched_at=utcnow(),
         )
-        session.execute(insert.on_conflict_do_nothing(index_elements=["batch_key"]))
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["batch_key"]))
         dispatch_id = session.execute(
             select(Dispatch.id).where(Dispatch.batch_key == f"{partner_code}:{batch_name}")
         ).scalar_one()
@@ -137,7 +138,7 @@ def dispatch_partner(store: OrderStore, var_dir: Path, partner_code: str) -> Dis
 
 
 def _manifest(
-    lines: list[tuple[OrderLineRow, OrderRow, ArtworkFile | None]],
+    lines: Sequence[Row[tuple[OrderLineRow, OrderRow, ArtworkFile]]],
     traveler_names: dict[int, str],
 ) -> bytes:
     """The batch's manifest: one row per line, with where to ship it."""

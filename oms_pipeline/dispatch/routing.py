@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from oms_pipeline.orders.store import OrderStore
 from oms_pipeline.orders.tables import OrderLineRow, OrderRow, Partner, RoutingRule
@@ -61,17 +61,12 @@ def route_pending_lines(store: OrderStore) -> RoutingSummary:
                 summary.unroutable += 1
                 continue
             assignments.append(
-                {"line_id": line_id, "partner_code": rule.partner_code, "rule": rule.name}
+                {"id": line_id, "partner_code": rule.partner_code, "routing_rule": rule.name}
             )
             summary.routed[rule.partner_code] += 1
 
         if assignments:
-            session.connection().execute(
-                update(OrderLineRow.__table__)
-                .where(OrderLineRow.__table__.c.id == bindparam("line_id"))
-                .values(partner_code=bindparam("partner_code"), routing_rule=bindparam("rule")),
-                assignments,
-            )
+            session.execute(update(OrderLineRow), assignments)
     if summary.unroutable:
         log.warning(
             "%d lines match no routing rule; add a rule with pattern '*'", summary.unroutable

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,7 +152,7 @@ class OrderStore:
             )
             if landing_ids is not None:
                 stmt = stmt.where(LandedPayload.id.in_(landing_ids))
-            return session.execute(stmt).rowcount  # type: ignore[attr-defined, no-any-return]
+            return session.execute(stmt).rowcount  # type: ignore[attr-defined]
 
     # Orders ---------------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ class OrderStore:
         line_ids = {line_no: line_id for line_id, line_no in session.execute(stmt).tuples()}
 
         session.execute(
-            OrderLineAttributeRow.__table__.delete().where(
+            delete(OrderLineAttributeRow).where(
                 OrderLineAttributeRow.line_id.in_(line_ids.values())
             )
         )
@@ -239,7 +239,7 @@ class OrderStore:
             for position, attribute in enumerate(line.attributes, start=1)
         ]
         if attributes:
-            session.execute(OrderLineAttributeRow.__table__.insert(), attributes)
+            session.execute(insert(OrderLineAttributeRow), attributes)
 
     def record_rejection(
         self,
@@ -272,9 +272,7 @@ class OrderStore:
 
     def clear_rejection(self, session: Session, landing_id: int) -> None:
         """Forget the rejection of a landing that has now been accepted."""
-        session.execute(
-            OrderRejection.__table__.delete().where(OrderRejection.landing_id == landing_id)
-        )
+        session.execute(delete(OrderRejection).where(OrderRejection.landing_id == landing_id))
 
     # Helpers --------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected, StatusFileError
@@ -29,7 +29,6 @@ from oms_pipeline.orders.tables import (
     utcnow,
 )
 from oms_pipeline.paths import safe_component
-from oms_pipeline.settings import partner_folder
 from oms_pipeline.status.reconcile import allowed_transitions, move_lines
 
 log = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ def _record(
     content: bytes,
     rows: list[dict[str, str]],
 ) -> None:
-    insert = store.insert(StatusFile).values(
+    stmt = store.insert(StatusFile).values(
         partner_code=partner_code,
         file_name=name[:255],
         sha256=hashlib.sha256(content).hexdigest(),
@@ -127,7 +126,7 @@ def _record(
         received_at=utcnow(),
     )
     file_id = session.execute(
-        insert.on_conflict_do_nothing(index_elements=["partner_code", "sha256"]).returning(
+        stmt.on_conflict_do_nothing(index_elements=["partner_code", "sha256"]).returning(
             StatusFile.id
         )
     ).scalar_one_or_none()
@@ -163,7 +162,7 @@ def _record(
             }
         )
     if events:
-        session.execute(StatusEvent.__table__.insert(), events)
+        session.execute(insert(StatusEvent), events)
 
 
 def _reconcile(session: Session, summary: StatusSummary) -> None:

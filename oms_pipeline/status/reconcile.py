@@ -23,7 +23,9 @@ from oms_pipeline.orders.tables import (
 
 def allowed_transitions(session: Session) -> set[tuple[str, str]]:
     """Every (from, to) pair a line may take."""
-    return set(session.execute(select(StatusTransition.from_status, StatusTransition.to_status)))
+    return set(
+        session.execute(select(StatusTransition.from_status, StatusTransition.to_status)).tuples()
+    )
 
 
 def move_lines(

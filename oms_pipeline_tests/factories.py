@@ -1,0 +1,28 @@
+"""Rows made directly in the order store, for tests that start past the import stage."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from oms_pipeline.orders.tables import OrderRow, utcnow
+
+
+def add_order(session: Session, source_order_id: str) -> OrderRow:
+    """A minimal Shopify order, flushed so it has an id."""
+    order = OrderRow(
+        order_ref=f"shopify-{source_order_id}",
+        source="shopify",
+        shop="demo-brand.myshopify.com",
+        source_order_id=source_order_id,
+        order_number=source_order_id,
+        order_date=utcnow(),
+        source_updated_at=utcnow(),
+        currency="USD",
+        sales_channel="b2c",
+        tags=[],
+        custom_attributes=[],
+        landing_id=0,
+    )
+    session.add(order)
+    session.flush()
+    return order

@@ -1,0 +1,170 @@
+"""Status files: read once, applied along allowed transitions only, scoped to the partner,
+older reports ignored, unreadable files refused with a reason; order status follows lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from oms_pipeline.orders.store import OrderStore
+from oms_pipeline.orders.tables import OrderLineRow, OrderRow, StatusEvent
+from oms_pipeline.settings import OmsSettings
+from oms_pipeline.status.files import ingest_status_files
+from oms_pipeline.status.reconcile import derive_order_status, move_lines
+from oms_pipeline_tests.factories import add_order
+
+HEADER = "line_reference,status,occurred_at,tracking_number,carrier,note\n"
+
+
+def _order(store: OrderStore, partners: list[str]) -> list[str]:
+    """An order with one dispatched line per partner; returns the line references."""
+    with store.session() as session:
+        order = add_order(session, "77")
+        lines = [
+            OrderLineRow(
+                order_id=order.id,
+                line_no=n,
+                line_reference=f"shopify-77-{n}",
+                sku="GIFT-BOX-SM",
+                quantity=1,
+                unit_price=0,
+                product_description="",
+                is_custom=False,
+                partner_code=partner,
+            )
+            for n, partner in enumerate(partners, start=1)
+        ]
+        session.add_all(lines)
+        session.flush()
+        move_lines(session, [line.id for line in lines], "dispatched")
+    return [line.line_reference for line in lines]
+
+
+def _drop(settings: OmsSettings, partner: str, name: str, text: str) -> Path:
+    inbox = settings.var_dir / "partners" / partner / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_text(text, encoding="utf-8")
+    return inbox
+
+
+def _line(store: OrderStore, reference: str) -> OrderLineRow:
+    with store.session() as session:
+        return session.execute(
+            select(OrderLineRow).where(OrderLineRow.line_reference == reference)
+        ).scalar_one()
+
+
+def _order_status(store: OrderStore) -> str:
+    with store.session() as session:
+        return session.execute(select(OrderRow.status)).scalar_one()
+
+
+def test_status_file_moves_lines_forward_and_orders_follow(
+    settings: OmsSettings, store: OrderStore
+) -> None:
+    first, second = _order(store, ["northwind-3pl", "northwind-3pl"])
+    assert _order_status(store) == "dispatched"
+    inbox = _drop(
+        settings,
+        "northwind-3pl",
+        "day1.csv",
+        HEADER
+        + f"{first},in_production,2026-11-02T09:00:00-05:00,,,\n"
+        + f'{first},shipped,2026-11-02T16:00:00-05:00,1Z999,UPS,"packed, sent"\n'
+        + f"{second},in_production,2026-11-02T10:00:00-05:00,,,\n",
+    )
+    summary = ingest_status_files(store, settings.var_dir)
+    assert summary.events == {"applied": 3}
+    assert (inbox / "processed" / "day1.csv").exists()
+    assert not (inbox / "day1.csv").exists()
+    line = _line(store, first)
+    assert (line.status, line.tracking_number, line.carrier) == ("shipped", "1Z999", "UPS")
+    assert line.status_at == datetime(2026, 11, 2, 21, 0, tzinfo=UTC)
+    assert _order_status(store) == "partially_shipped"
+
+    # The same bytes again: recorded once, nothing applied twice.
+    _drop(settings, "northwind-3pl", "day1-again.csv", (inbox / "processed/day1.csv").read_text())
+    assert ingest_status_files(store, settings.var_dir).events == {}
+
+    # Backwards (shipped -> in_production) and older-than-current reports are ignored.
+    _drop(
+        settings,
+        "northwind-3pl",
+        "day2.csv",
+        HEADER
+        + f"{first},in_production,2026-11-03T09:00:00Z,,,\n"
+        + f"{second},shipped,2026-11-01T09:00:00Z,,,\n"
+        + f"{second},delivered,2026-11-04T09:00:00Z,,,\n",
+    )
+    summary = ingest_status_files(store, settings.var_dir)
+    assert summary.events == {"ignored": 2, "applied": 1}
+    assert _line(store, first).status == "shipped"
+    assert _line(store, second).status == "delivered"
+
+
+def test_a_partner_cannot_touch_another_partners_line(
+    settings: OmsSettings, store: OrderStore
+) -> None:
+    (theirs,) = _order(store, ["brightprint"])
+    _drop(
+        settings, "northwind-3pl", "s.csv", HEADER + f"{theirs},shipped,,,,\nnope-1,shipped,,,,\n"
+    )
+    summary = ingest_status_files(store, settings.var_dir)
+    assert summary.events == {"rejected": 2}
+    assert _line(store, theirs).status == "dispatched"
+    with store.session() as session:
+        reasons = {e.reason for e in session.execute(select(StatusEvent)).scalars()}
+    # Unknown and foreign lines get the same answer.
+    assert len(reasons) == 2 and all("was dispatched to this partner" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("reference,state\nx,shipped\n", "lacks line_reference, status"),
+        (b"line_reference,status\n" + b"\xff\xfe\n", "not UTF-8"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_reason(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore, content: str | bytes, reason: str
+) -> None:
+    inbox = sqlite_settings.var_dir / "partners" / "brightprint" / "inbox"
+    inbox.mkdir(parents=True)
+    data = content if isinstance(content, bytes) else content.encode()
+    (inbox / "bad.csv").write_bytes(data)
+    summary = ingest_status_files(sqlite_store, sqlite_settings.var_dir)
+    assert list(summary.files_refused) == ["brightprint/bad.csv"]
+    assert reason in (inbox / "refused" / "bad.csv.reason.txt").read_text()
+    assert (inbox / "refused" / "bad.csv").read_bytes() == data
+
+
+def test_bad_rows_are_kept_as_rejected_events(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    (line,) = _order(sqlite_store, ["brightprint"])
+    _drop(sqlite_settings, "brightprint", "s.csv", HEADER + f"{line},lost_in_space,,,,\n")
+    assert ingest_status_files(sqlite_store, sqlite_settings.var_dir).events == {}
+    with sqlite_store.session() as session:
+        event = session.execute(select(StatusEvent)).scalar_one()
+    assert event.outcome == "rejected"
+    assert "s.csv row 2" in (event.reason or "") and "lost_in_space" in (event.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("lines", "order"),
+    [
+        (["received", "received"], "received"),
+        (["dispatched", "dispatched"], "dispatched"),
+        (["dispatched", "in_production"], "in_production"),
+        (["shipped", "in_production"], "partially_shipped"),
+        (["shipped", "delivered"], "shipped"),
+        (["delivered", "cancelled"], "delivered"),
+        (["cancelled", "cancelled"], "cancelled"),
+        (["error", "shipped"], "error"),
+    ],
+)
+def test_order_status_derives_from_lines(lines: list[str], order: str) -> None:
+    assert derive_order_status(lines) == order
