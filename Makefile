@@ -13,7 +13,7 @@ API_PORT ?= 8000
 UI_PORT ?= 3000
 DELIVERIES ?=
 
-.PHONY: install db run demo test lint format clean
+.PHONY: install db run demo test lint format clean bench
 
 install: $(STAMP)
 
@@ -53,3 +53,6 @@ format: install
 
 clean:
 	rm -rf $(OMS_VAR_DIR)
+
+bench: install
+	$(BIN)/python bench/bench_intake.py

@@ -88,10 +88,12 @@ def parse_order(
 
     created_at = parse_time(payload.get("created_at"), "created_at")
     updated_raw = payload.get("updated_at") or payload.get("created_at")
-    shipping_lines = payload.get("shipping_lines") or []
+    shipping_lines = payload.get("shipping_lines")
     first_shipping = (
         shipping_lines[0] if isinstance(shipping_lines, list) and shipping_lines else {}
     )
+    if not isinstance(first_shipping, dict):
+        first_shipping = {}
     try:
         return Order(
             source=Source.SHOPIFY,

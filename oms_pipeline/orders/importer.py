@@ -1,4 +1,8 @@
-"""Turns every pending landing into an order or a rejection, in one batch."""
+"""Turns every pending landing into an order or a rejection, a chunk of landings at a time.
+
+Parsing is per payload (it is Python); every write is one statement per chunk: orders, lines,
+attributes, rejections and the landings' outcomes.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,20 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected
 from oms_pipeline.ingest import shopify
-from oms_pipeline.orders.store import OrderStore
+from oms_pipeline.orders.model import Order
+from oms_pipeline.orders.store import OrderStore, PendingLanding, order_key
 from oms_pipeline.orders.tables import Connection, LandedPayload, Product, utcnow
 
 log = logging.getLogger(__name__)
+
+CHUNK = 500
 
 
 @dataclass
@@ -30,30 +38,20 @@ class ImportSummary:
     order_ids: set[int] = field(default_factory=set)
 
 
-def import_pending_landings(store: OrderStore) -> ImportSummary:
+def import_pending_landings(store: OrderStore, chunk_size: int = CHUNK) -> ImportSummary:
     """Parse every pending landing; upsert accepted orders, record rejections.
 
-    Each landing is handled in a savepoint, so one landing that breaks a database rule is
-    rejected alone and the rest of the batch goes on.
+    Each chunk is committed on its own, so a long backlog is not one huge transaction.
     """
     summary = ImportSummary()
-    with store.session() as session:
-        custom_skus = frozenset(
-            session.execute(select(Product.sku).where(Product.is_custom.is_(True))).scalars()
-        )
-        recipe_properties = {
-            (c.source, c.shop): tuple(c.recipe_properties)
-            for c in session.execute(select(Connection)).scalars()
-        }
-        for landing in store.pending_landings(session):
-            summary.landings += 1
-            properties = recipe_properties.get(
-                (landing.source, landing.shop),
-                recipe_properties.get((landing.source, "*"), shopify.DEFAULT_RECIPE_PROPERTIES),
-            )
-            with session.begin_nested():
-                _import_one(store, session, landing, properties, custom_skus, summary)
-            landing.processed_at = utcnow()
+    after_id = 0
+    while True:
+        with store.session() as session:
+            landings = store.pending_landings(session, after_id, chunk_size)
+            if not landings:
+                break
+            _import_chunk(store, session, landings, summary)
+            after_id = landings[-1].id
     log.info(
         "imported %d landings: %d accepted, %d stale, %d rejected",
         summary.landings,
@@ -64,52 +62,88 @@ def import_pending_landings(store: OrderStore) -> ImportSummary:
     return summary
 
 
-def _import_one(
-    store: OrderStore,
-    session: Session,
-    landing: LandedPayload,
-    recipe_properties: tuple[str, ...],
-    custom_skus: frozenset[str],
-    summary: ImportSummary,
+def _import_chunk(
+    store: OrderStore, session: Session, landings: list[PendingLanding], summary: ImportSummary
 ) -> None:
-    try:
-        if landing.source != "shopify":
-            raise PayloadRejected(
-                "unsupported_source", "source", f"no adapter reads {landing.source!r} payloads yet"
-            )
-        order = shopify.parse_order(
-            landing.body,
-            topic=landing.topic,
-            shop=landing.shop,
-            recipe_properties=recipe_properties,
-            custom_skus=custom_skus,
-        )
-    except PayloadRejected as rejection:
-        store.record_rejection(
-            session,
-            landing=landing,
-            code=rejection.code,
-            field=rejection.field,
-            message=rejection.message,
-            source_order_id=_peek(landing.body, "id"),
-            order_number=_peek(landing.body, "order_number"),
-        )
-        landing.outcome = "rejected"
-        summary.rejected += 1
-        summary.rejection_codes[rejection.code] += 1
-        return
-
-    order_id, fresh = store.upsert_order(
-        session, order, landing_id=landing.id, custom_skus=custom_skus
+    custom_skus = frozenset(
+        session.execute(select(Product.sku).where(Product.is_custom.is_(True))).scalars()
     )
-    store.clear_rejection(session, landing.id)
-    landing.order_id = order_id
-    landing.outcome = "accepted" if fresh else "stale"
-    summary.order_ids.add(order_id)
-    if fresh:
-        summary.accepted += 1
-    else:
-        summary.stale += 1
+    recipe_properties = {
+        (c.source, c.shop): tuple(c.recipe_properties)
+        for c in session.execute(select(Connection)).scalars()
+    }
+
+    versions: list[tuple[Order, int]] = []
+    rejections: list[dict[str, Any]] = []
+    for landing in landings:
+        try:
+            order = _parse(landing, recipe_properties, custom_skus)
+        except PayloadRejected as rejection:
+            rejections.append(
+                {
+                    "landing_id": landing.id,
+                    "source": landing.source,
+                    "source_order_id": _peek(landing.body, "id"),
+                    "order_number": _peek(landing.body, "order_number"),
+                    "code": rejection.code,
+                    "field": rejection.field[:255],
+                    "message": rejection.message,
+                }
+            )
+            summary.rejection_codes[rejection.code] += 1
+            continue
+        versions.append((order, landing.id))
+
+    results = store.upsert_orders(session, versions, custom_skus)
+    store.record_rejections(session, rejections)
+    store.clear_rejections(session, [landing_id for _, landing_id in versions])
+
+    now = utcnow()
+    outcomes: list[dict[str, Any]] = [
+        {"id": r["landing_id"], "outcome": "rejected", "processed_at": now, "order_id": None}
+        for r in rejections
+    ]
+    for order, landing_id in versions:
+        result = results[order_key(order)]
+        accepted = result.written and result.winning_landing_id == landing_id
+        outcomes.append(
+            {
+                "id": landing_id,
+                "outcome": "accepted" if accepted else "stale",
+                "processed_at": now,
+                "order_id": result.order_id,
+            }
+        )
+        summary.order_ids.add(result.order_id)
+        if accepted:
+            summary.accepted += 1
+        else:
+            summary.stale += 1
+    session.execute(update(LandedPayload), outcomes)
+    summary.landings += len(landings)
+    summary.rejected += len(rejections)
+
+
+def _parse(
+    landing: PendingLanding,
+    recipe_properties: dict[tuple[str, str], tuple[str, ...]],
+    custom_skus: frozenset[str],
+) -> Order:
+    if landing.source != "shopify":
+        raise PayloadRejected(
+            "unsupported_source", "source", f"no adapter reads {landing.source!r} payloads yet"
+        )
+    properties = recipe_properties.get(
+        (landing.source, landing.shop),
+        recipe_properties.get((landing.source, "*"), shopify.DEFAULT_RECIPE_PROPERTIES),
+    )
+    return shopify.parse_order(
+        landing.body,
+        topic=landing.topic,
+        shop=landing.shop,
+        recipe_properties=properties,
+        custom_skus=custom_skus,
+    )
 
 
 def _peek(body: bytes, key: str) -> str | None:

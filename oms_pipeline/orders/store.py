@@ -12,11 +12,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +42,32 @@ from oms_pipeline.orders.tables import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+OrderKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class OrderUpsert:
+    """The result of a batch upsert for one order."""
+
+    order_id: int
+    winning_landing_id: int
+    written: bool
+
+
+@dataclass(frozen=True)
+class PendingLanding:
+    """What the importer needs of a landing."""
+
+    id: int
+    source: str
+    topic: str
+    shop: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -129,14 +164,23 @@ class OrderStore:
             )
             return list(session.execute(stmt).scalars())
 
-    def pending_landings(self, session: Session) -> list[LandedPayload]:
-        """Every landing not yet processed, oldest first."""
+    def pending_landings(
+        self, session: Session, after_id: int = 0, limit: int = 500
+    ) -> list[PendingLanding]:
+        """Up to ``limit`` unprocessed landings with an id above ``after_id``, oldest first."""
         stmt = (
-            select(LandedPayload)
-            .where(LandedPayload.processed_at.is_(None))
+            select(
+                LandedPayload.id,
+                LandedPayload.source,
+                LandedPayload.topic,
+                LandedPayload.shop,
+                LandedPayload.body,
+            )
+            .where(LandedPayload.processed_at.is_(None), LandedPayload.id > after_id)
             .order_by(LandedPayload.id)
+            .limit(limit)
         )
-        return list(session.execute(stmt).scalars())
+        return [PendingLanding(*row) for row in session.execute(stmt).tuples()]
 
     def replay_rejections(self, landing_ids: Sequence[int] | None = None) -> int:
         """Put rejected landings back in the queue; returns how many.
@@ -156,47 +200,72 @@ class OrderStore:
 
     # Orders ---------------------------------------------------------------------------------
 
-    def upsert_order(
-        self, session: Session, order: Order, *, landing_id: int, custom_skus: frozenset[str]
-    ) -> tuple[int, bool]:
-        """Insert an order or update it when this version is newer than the stored one.
+    def upsert_orders(
+        self,
+        session: Session,
+        versions: Sequence[tuple[Order, int]],
+        custom_skus: frozenset[str],
+    ) -> dict[OrderKey, OrderUpsert]:
+        """Write a batch of order versions, each with the id of the landing it came from.
+
+        Per order, the newest version of the batch (the first to land among equals) is written,
+        and only when it is newer than the stored one: one INSERT ... ON CONFLICT DO UPDATE
+        WHERE for all orders, one for all their lines, one for all their attributes.
 
         Returns:
-            The order's id, and False when the stored version was as new or newer (stale).
+            Per order key: its id, the landing whose version won, and whether it was written.
         """
-        values = _order_values(order, landing_id)
-        excluded = self.insert(OrderRow).excluded
-        update_set = {k: getattr(excluded, k) for k in values if k not in _ORDER_KEY}
-        update_set["status"] = func.coalesce(
-            func.nullif(excluded.status, "received"), OrderRow.__table__.c.status
-        )
-        update_set["updated_at"] = excluded.updated_at
-        stmt = (
-            self.insert(OrderRow)
-            .values(values)
-            .on_conflict_do_update(
+        winners: dict[OrderKey, tuple[Order, int]] = {}
+        for order, landing_id in versions:
+            key = order_key(order)
+            best = winners.get(key)
+            if best is None or order.source_updated_at > best[0].source_updated_at:
+                winners[key] = (order, landing_id)
+
+        written: dict[OrderKey, int] = {}
+        for chunk in _chunks(list(winners.values()), 200):
+            stmt = self.insert(OrderRow).values([_order_values(o, lid) for o, lid in chunk])
+            update_set = {
+                name: getattr(stmt.excluded, name)
+                for name in _order_values(chunk[0][0], 0)
+                if name not in _ORDER_KEY and name != "created_at"
+            }
+            update_set["status"] = func.coalesce(
+                func.nullif(stmt.excluded.status, "received"), OrderRow.__table__.c.status
+            )
+            stmt = stmt.on_conflict_do_update(
                 index_elements=list(_ORDER_KEY),
                 set_=update_set,
-                where=OrderRow.__table__.c.source_updated_at < excluded.source_updated_at,
-            )
-            .returning(OrderRow.id)
-        )
-        order_id = session.execute(stmt).scalar_one_or_none()
-        if order_id is None:
-            stale_id = session.execute(
-                select(OrderRow.id).where(
-                    OrderRow.source == order.source.value,
-                    OrderRow.shop == order.shop,
-                    OrderRow.source_order_id == order.source_order_id,
-                )
-            ).scalar_one()
-            return stale_id, False
+                where=OrderRow.__table__.c.source_updated_at < stmt.excluded.source_updated_at,
+            ).returning(OrderRow.id, OrderRow.source, OrderRow.shop, OrderRow.source_order_id)
+            for order_id, source, shop, source_order_id in session.execute(stmt).tuples():
+                written[(source, shop, source_order_id)] = order_id
 
-        self._upsert_lines(session, order, order_id, custom_skus)
-        return order_id, True
+        ids = self._order_ids(session, list(winners))
+        self._upsert_lines(
+            session, [(winners[key][0], order_id) for key, order_id in written.items()], custom_skus
+        )
+        return {
+            key: OrderUpsert(ids[key], landing_id, key in written)
+            for key, (_, landing_id) in winners.items()
+        }
+
+    def _order_ids(self, session: Session, keys: list[OrderKey]) -> dict[OrderKey, int]:
+        found: dict[OrderKey, int] = {}
+        columns = (OrderRow.source, OrderRow.shop, OrderRow.source_order_id)
+        for chunk in _chunks(keys, 300):
+            rows = session.execute(
+                select(OrderRow.id, *columns).where(tuple_(*columns).in_(chunk))
+            ).tuples()
+            for order_id, source, shop, source_order_id in rows:
+                found[(source, shop, source_order_id)] = order_id
+        return found
 
     def _upsert_lines(
-        self, session: Session, order: Order, order_id: int, custom_skus: frozenset[str]
+        self,
+        session: Session,
+        orders: list[tuple[Order, int]],
+        custom_skus: frozenset[str],
     ) -> None:
         rows = [
             {
@@ -212,67 +281,66 @@ class OrderStore:
                 "is_custom": line.recipe_id is not None or line.sku in custom_skus,
                 "status": "received",
             }
+            for order, order_id in orders
             for line in order.lines
         ]
-        stmt = self.insert(OrderLineRow).values(rows)
-        changeable = ("source_line_id", "sku", "quantity", "unit_price", "product_description")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["order_id", "line_no"],
-            set_={name: getattr(stmt.excluded, name) for name in (*changeable, "recipe_id")},
-        ).returning(OrderLineRow.id, OrderLineRow.line_no)
-        line_ids = {line_no: line_id for line_id, line_no in session.execute(stmt).tuples()}
-
-        session.execute(
-            delete(OrderLineAttributeRow).where(
-                OrderLineAttributeRow.line_id.in_(line_ids.values())
+        line_ids: dict[tuple[int, int], int] = {}
+        for chunk in _chunks(rows, 300):
+            stmt = self.insert(OrderLineRow).values(chunk)
+            changeable = (
+                "source_line_id",
+                "sku",
+                "quantity",
+                "unit_price",
+                "product_description",
+                "recipe_id",
+                "is_custom",
             )
-        )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["order_id", "line_no"],
+                set_={name: getattr(stmt.excluded, name) for name in changeable},
+            ).returning(OrderLineRow.id, OrderLineRow.order_id, OrderLineRow.line_no)
+            for line_id, order_id, line_no in session.execute(stmt).tuples():
+                line_ids[(order_id, line_no)] = line_id
+
+        for id_chunk in _chunks(list(line_ids.values()), 500):
+            session.execute(
+                delete(OrderLineAttributeRow).where(OrderLineAttributeRow.line_id.in_(id_chunk))
+            )
         attributes = [
             {
-                "line_id": line_ids[line.line_no],
+                "line_id": line_ids[(order_id, line.line_no)],
                 "position": position,
                 "name": attribute.name[:255],
                 "value": attribute.value,
                 "hidden": attribute.hidden,
             }
+            for order, order_id in orders
             for line in order.lines
             for position, attribute in enumerate(line.attributes, start=1)
         ]
         if attributes:
             session.execute(insert(OrderLineAttributeRow), attributes)
 
-    def record_rejection(
-        self,
-        session: Session,
-        *,
-        landing: LandedPayload,
-        code: str,
-        field: str,
-        message: str,
-        source_order_id: str | None,
-        order_number: str | None,
-    ) -> None:
-        """Record (or replace) why a landing was rejected."""
-        values = {
-            "landing_id": landing.id,
-            "source": landing.source,
-            "source_order_id": source_order_id,
-            "order_number": order_number,
-            "code": code,
-            "field": field,
-            "message": message,
-            "created_at": utcnow(),
-        }
-        stmt = self.insert(OrderRejection).values(values)
+    def record_rejections(self, session: Session, rejections: Sequence[dict[str, Any]]) -> None:
+        """Record (or replace) why landings were rejected: dicts of ``order_rejections`` columns
+        (``landing_id``, ``source``, ``source_order_id``, ``order_number``, ``code``, ``field``,
+        ``message``)."""
+        if not rejections:
+            return
+        now = utcnow()
+        rows = [{**rejection, "created_at": now} for rejection in rejections]
+        stmt = self.insert(OrderRejection)
         stmt = stmt.on_conflict_do_update(
             index_elements=["landing_id"],
-            set_={k: getattr(stmt.excluded, k) for k in values if k != "landing_id"},
+            set_={k: getattr(stmt.excluded, k) for k in rows[0] if k != "landing_id"},
         )
-        session.execute(stmt)
+        session.execute(stmt, rows)
 
-    def clear_rejection(self, session: Session, landing_id: int) -> None:
-        """Forget the rejection of a landing that has now been accepted."""
-        session.execute(delete(OrderRejection).where(OrderRejection.landing_id == landing_id))
+    def clear_rejections(self, session: Session, landing_ids: Sequence[int]) -> None:
+        """Forget the rejections of landings that have now been accepted."""
+        for chunk in _chunks(list(landing_ids), 500):
+            session.execute(delete(OrderRejection).where(OrderRejection.landing_id.in_(chunk)))
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -292,6 +360,16 @@ class OrderStore:
 
 
 _ORDER_KEY = ("source", "shop", "source_order_id")
+
+
+def order_key(order: Order) -> OrderKey:
+    """The key an order is upserted by: (source, shop, source order id)."""
+    return (order.source.value, order.shop, order.source_order_id)
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _order_values(order: Order, landing_id: int) -> dict[str, Any]:
