@@ -42,7 +42,8 @@ class OmsSettings(BaseSettings):
     def shopify_secrets(self) -> list[bytes]:
         """The secrets a Shopify signature may be made with, current first."""
         secrets = [self.shopify_webhook_secret, self.shopify_webhook_secret_previous]
-        return [s.get_secret_value().encode("utf-8") for s in secrets if s is not None]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        return [value.encode("utf-8") for value in values if value.strip()]
 
 
 def partner_folder(var_dir: Path, partner_code: str) -> Path:

@@ -56,26 +56,28 @@ async def receive_shopify_webhook(
     delivery_id = request.headers.get("x-shopify-webhook-id", "").strip()
     topic = request.headers.get("x-shopify-topic", "").strip()
     shop = request.headers.get("x-shopify-shop-domain", "").strip()
-    missing = [
-        name
-        for name, value in (
-            ("X-Shopify-Webhook-Id", delivery_id),
-            ("X-Shopify-Topic", topic),
-            ("X-Shopify-Shop-Domain", shop),
+    event_id = request.headers.get("x-shopify-event-id", "").strip() or None
+    problems = [
+        f"{name} is missing" if not value else f"{name} is longer than {limit} characters"
+        for name, value, limit in (
+            ("X-Shopify-Webhook-Id", delivery_id, 200),
+            ("X-Shopify-Topic", topic, 100),
+            ("X-Shopify-Shop-Domain", shop, 255),
+            ("X-Shopify-Event-Id", event_id or "-", 200),
         )
-        if not value
+        if not value or len(value) > limit
     ]
-    if missing:
-        raise HTTPException(status_code=400, detail=f"missing header(s): {', '.join(missing)}")
+    if problems:
+        raise HTTPException(status_code=400, detail="; ".join(problems))
 
     headers = {k: request.headers[k] for k in SHOPIFY_KEPT_HEADERS if k in request.headers}
     result = await run_in_threadpool(
         store.land,
         source="shopify",
-        delivery_id=delivery_id[:200],
-        topic=topic[:100],
-        shop=shop[:255],
-        event_id=request.headers.get("x-shopify-event-id"),
+        delivery_id=delivery_id,
+        topic=topic,
+        shop=shop,
+        event_id=event_id,
         headers=headers,
         body=body,
     )

@@ -35,8 +35,13 @@ def parse_time(value: Any, field: str) -> datetime:
     if isinstance(value, bool) or value in (None, ""):
         raise PayloadRejected("invalid_time", field, f"expected a date and time, got {value!r}")
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            seconds = value / 1000 if value > 10**11 else value
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise PayloadRejected(
+                "invalid_time", field, f"{value!r} is not a usable epoch time"
+            ) from None
     text = str(value).strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -49,7 +54,10 @@ def parse_time(value: Any, field: str) -> datetime:
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise PayloadRejected("invalid_time", field, f"{text!r} is out of range") from None
 
 
 def as_text(value: Any) -> str:
@@ -67,14 +75,14 @@ def optional_text(value: Any) -> str | None:
     return text or None
 
 
-def check_recipe_id(value: Any, field: str) -> str:
-    """A RecipeID as given, or a rejection naming the field when it is malformed."""
+def check_recipe_id(value: Any, field: str, line: str) -> str:
+    """A RecipeID as given, or a rejection naming the field and line when it is malformed."""
     text = as_text(value).strip()
     if not RECIPE_ID_PATTERN.match(text):
         raise PayloadRejected(
             "invalid_recipe_id",
             field,
-            f"RecipeID {text[:40]!r} is not a customizer token (8 letters or digits); "
+            f"{line}: RecipeID {text[:40]!r} is not a customizer token (8 letters or digits); "
             "check what the storefront writes into the recipe property",
         )
     return text

@@ -74,8 +74,8 @@ def parse_order(
     if order_number is None:
         raise PayloadRejected("missing_order_number", "order_number", "no order_number nor name")
 
-    lines = _lines(payload, recipe_properties, custom_skus)
     cancelled = topic == "orders/cancelled" or payload.get("cancelled_at") is not None
+    lines = _lines(payload, recipe_properties, custom_skus, cancelled=cancelled)
     ship_to = _address(payload.get("shipping_address"), payload.get("email"))
     if not cancelled and (ship_to is None or not ship_to.is_shippable()):
         missing = "is missing" if ship_to is None else "has no street, city or country"
@@ -116,7 +116,7 @@ def parse_order(
             ship_to=ship_to,
             sold_to=_address(payload.get("billing_address"), payload.get("email")),
             note=optional_text(payload.get("note")),
-            tags=tuple(t.strip() for t in str(payload.get("tags") or "").split(",") if t.strip()),
+            tags=_tags(payload.get("tags")),
             custom_attributes=_attributes(payload.get("note_attributes"), "note_attributes", ()),
             lines=tuple(lines),
         )
@@ -139,8 +139,14 @@ def _load(body: bytes) -> dict[str, Any]:
 
 
 def _lines(
-    payload: dict[str, Any], recipe_properties: Sequence[str], custom_skus: frozenset[str]
+    payload: dict[str, Any],
+    recipe_properties: Sequence[str],
+    custom_skus: frozenset[str],
+    *,
+    cancelled: bool,
 ) -> list[OrderLine]:
+    """The production lines. ``current_quantity`` (after edits and refunds) is what is made,
+    and a line an edit took to zero is left out; a cancelled order keeps its quantities."""
     items = payload.get("line_items")
     if not isinstance(items, list) or not items:
         raise PayloadRejected("no_lines", "line_items", "the order has no line items")
@@ -156,6 +162,11 @@ def _lines(
         title = optional_text(item.get("name")) or optional_text(item.get("title")) or ""
         sku = _sku(item, f"{where}.sku", f"line {index + 1} ({title[:60]!r})")
         quantity = item.get("quantity")
+        current = item.get("current_quantity")
+        if not cancelled and isinstance(current, int) and not isinstance(current, bool):
+            if current == 0:
+                continue  # removed by an edit or fully refunded
+            quantity = current
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
             raise PayloadRejected(
                 "invalid_quantity", f"{where}.quantity", f"quantity {quantity!r} is not positive"
@@ -165,7 +176,9 @@ def _lines(
         attributes = _attributes(item.get("properties"), f"{where}.properties", recipe_names)
         for prop_name, prop_value in _pairs(item.get("properties")):
             if prop_name.casefold() in recipe_names and prop_value not in (None, ""):
-                recipe_id = check_recipe_id(prop_value, f"{where}.properties")
+                recipe_id = check_recipe_id(
+                    prop_value, f"{where}.properties", f"line {index + 1} (SKU {sku})"
+                )
                 break
         if sku in custom_skus and recipe_id is None:
             raise PayloadRejected(
@@ -216,13 +229,21 @@ def _sku(item: dict[str, Any], field: str, line: str) -> str:
     )
 
 
+def _tags(raw: Any) -> tuple[str, ...]:
+    """Shopify tags: a comma-separated string (or, from some clients, a list)."""
+    items = raw if isinstance(raw, list) else str(raw or "").split(",")
+    return tuple(str(tag).strip() for tag in items if str(tag).strip())
+
+
 def _pairs(properties: Any) -> list[tuple[str, Any]]:
     """Shopify properties as (name, value) pairs: a list of {name, value} or an object."""
     if isinstance(properties, dict):
         return [(str(k), v) for k, v in properties.items()]
     if isinstance(properties, list):
         return [
-            (as_text(p.get("name", "")), p.get("value")) for p in properties if isinstance(p, dict)
+            (as_text(p.get("name") or ""), p.get("value"))
+            for p in properties
+            if isinstance(p, dict)
         ]
     return []
 
@@ -233,7 +254,7 @@ def _attributes(
     del field  # kept for symmetry with the other readers; attributes never reject a payload
     return tuple(
         OrderLineAttribute(
-            name=name.strip() or "(unnamed)",
+            name=name.strip() if name and name != "null" else "(unnamed)",
             value=as_text(value) if value is not None else "",
             hidden=name.startswith("_"),
         )
@@ -254,7 +275,13 @@ def _address(raw: Any, email: Any) -> Address | None:
         city=optional_text(raw.get("city")),
         state_region=optional_text(raw.get("province_code")) or optional_text(raw.get("province")),
         postal_code=optional_text(raw.get("zip")),
-        country=optional_text(raw.get("country_code")),
+        country=optional_text(raw.get("country_code")) or _iso2(raw.get("country")),
         phone=optional_text(raw.get("phone")),
         email=optional_text(email),
     )
+
+
+def _iso2(value: Any) -> str | None:
+    """A country given as a two-letter code in the ``country`` field."""
+    text = optional_text(value)
+    return text.upper() if text and len(text) == 2 and text.isalpha() else None

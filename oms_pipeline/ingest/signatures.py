@@ -26,6 +26,7 @@ def verify_base64_hmac_sha256(body: bytes, signature: str | None, secrets: Seque
     Raises:
         SignatureError: no secret is configured, the signature is absent, or none matches.
     """
+    secrets = [secret for secret in secrets if secret]
     if not secrets:
         raise SignatureError("no webhook secret is configured, so no signature can be checked")
     if not signature:

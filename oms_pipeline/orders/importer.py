@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 from oms_pipeline.errors import PayloadRejected
 from oms_pipeline.ingest import shopify
 from oms_pipeline.orders.model import Order
-from oms_pipeline.orders.store import OrderStore, PendingLanding, order_key
-from oms_pipeline.orders.tables import Connection, LandedPayload, Product, utcnow
+from oms_pipeline.orders.store import OrderStore, PendingLanding
+from oms_pipeline.orders.tables import (
+    Connection,
+    LandedPayload,
+    OrderLineRow,
+    Product,
+    utcnow,
+)
+from oms_pipeline.status.reconcile import move_lines
 
 log = logging.getLogger(__name__)
 
@@ -94,33 +101,53 @@ def _import_chunk(
             continue
         versions.append((order, landing.id))
 
-    results = store.upsert_orders(session, versions, custom_skus)
+    result = store.upsert_orders(session, versions, custom_skus)
+    by_landing = {landing.id: landing for landing in landings}
+    for landing_id, message in result.conflicts.items():
+        body = by_landing[landing_id].body
+        rejections.append(
+            {
+                "landing_id": landing_id,
+                "source": by_landing[landing_id].source,
+                "source_order_id": _peek(body, "id"),
+                "order_number": _peek(body, "order_number"),
+                "code": "order_ref_conflict",
+                "field": "id",
+                "message": message,
+            }
+        )
+        summary.rejection_codes["order_ref_conflict"] += 1
     store.record_rejections(session, rejections)
-    store.clear_rejections(session, [landing_id for _, landing_id in versions])
+    store.clear_rejections(session, list(result.order_ids))
+    # Lines an edit removed, and every line of a cancelled order, are cancelled where their
+    # status still allows it (a shipped line stays shipped).
+    cancelled_lines = list(result.removed_line_ids)
+    if result.cancelled_order_ids:
+        cancelled_lines += session.execute(
+            select(OrderLineRow.id).where(OrderLineRow.order_id.in_(result.cancelled_order_ids))
+        ).scalars()
+    move_lines(session, cancelled_lines, "cancelled")
 
     now = utcnow()
     outcomes: list[dict[str, Any]] = [
         {"id": r["landing_id"], "outcome": "rejected", "processed_at": now, "order_id": None}
         for r in rejections
     ]
-    for order, landing_id in versions:
-        result = results[order_key(order)]
-        accepted = result.written and result.winning_landing_id == landing_id
-        outcomes.append(
+    for outcome, landing_ids in (("accepted", result.accepted), ("stale", result.stale)):
+        outcomes.extend(
             {
                 "id": landing_id,
-                "outcome": "accepted" if accepted else "stale",
+                "outcome": outcome,
                 "processed_at": now,
-                "order_id": result.order_id,
+                "order_id": result.order_ids[landing_id],
             }
+            for landing_id in landing_ids
         )
-        summary.order_ids.add(result.order_id)
-        if accepted:
-            summary.accepted += 1
-        else:
-            summary.stale += 1
     session.execute(update(LandedPayload), outcomes)
+    summary.order_ids.update(result.order_ids.values())
     summary.landings += len(landings)
+    summary.accepted += len(result.accepted)
+    summary.stale += len(result.stale)
     summary.rejected += len(rejections)
 
 

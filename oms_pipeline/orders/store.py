@@ -10,7 +10,8 @@ import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from oms_pipeline.orders.model import Order
+from oms_pipeline.orders.model import Order, OrderLine
 from oms_pipeline.orders.tables import (
     LandedPayload,
     OrderLineAttributeRow,
@@ -50,13 +51,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql"
 OrderKey = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
-class OrderUpsert:
-    """The result of a batch upsert for one order."""
+@dataclass
+class BatchUpsert:
+    """What a batch upsert made of each landing's order version."""
 
-    order_id: int
-    winning_landing_id: int
-    written: bool
+    accepted: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    conflicts: dict[int, str] = field(default_factory=dict)
+    order_ids: dict[int, int] = field(default_factory=dict)
+    removed_line_ids: list[int] = field(default_factory=list)
+    cancelled_order_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -205,22 +209,39 @@ class OrderStore:
         session: Session,
         versions: Sequence[tuple[Order, int]],
         custom_skus: frozenset[str],
-    ) -> dict[OrderKey, OrderUpsert]:
+    ) -> BatchUpsert:
         """Write a batch of order versions, each with the id of the landing it came from.
 
-        Per order, the newest version of the batch (the first to land among equals) is written,
-        and only when it is newer than the stored one: one INSERT ... ON CONFLICT DO UPDATE
-        WHERE for all orders, one for all their lines, one for all their attributes.
-
-        Returns:
-            Per order key: its id, the landing whose version won, and whether it was written.
+        Versions are judged in landing order, as if applied one by one: a version is accepted
+        when it is newer than the stored one and than every earlier version of the batch, else
+        it is stale. Only the last accepted version of each order is written, with one
+        INSERT ... ON CONFLICT DO UPDATE WHERE for all orders, one for all lines, one for all
+        attributes. A version whose order reference is taken by another shop's order is refused.
         """
+        result = BatchUpsert()
+        keys = list({order_key(order) for order, _ in versions})
+        stored = self._stored_versions(session, keys)
+        owners = self._reference_owners(session, [order.order_ref for order, _ in versions])
+
+        newest: dict[OrderKey, datetime] = {k: v for k, v in stored.items() if v is not None}
         winners: dict[OrderKey, tuple[Order, int]] = {}
+        accepted: dict[OrderKey, list[int]] = {}
         for order, landing_id in versions:
             key = order_key(order)
-            best = winners.get(key)
-            if best is None or order.source_updated_at > best[0].source_updated_at:
+            owner = owners.setdefault(order.order_ref, key)
+            if owner != key:
+                result.conflicts[landing_id] = (
+                    f"order reference {order.order_ref} already belongs to an order of shop "
+                    f"{owner[1]}; the same order id from shop {order.shop} cannot be told apart"
+                )
+                continue
+            current = newest.get(key)
+            if current is None or order.source_updated_at > current:
+                newest[key] = order.source_updated_at
                 winners[key] = (order, landing_id)
+                accepted.setdefault(key, []).append(landing_id)
+            else:
+                result.stale.append(landing_id)
 
         written: dict[OrderKey, int] = {}
         for chunk in _chunks(list(winners.values()), 200):
@@ -241,14 +262,45 @@ class OrderStore:
             for order_id, source, shop, source_order_id in session.execute(stmt).tuples():
                 written[(source, shop, source_order_id)] = order_id
 
-        ids = self._order_ids(session, list(winners))
-        self._upsert_lines(
+        for key, landing_ids in accepted.items():
+            # A concurrent run may have stored a newer version meanwhile: then all are stale.
+            (result.accepted if key in written else result.stale).extend(landing_ids)
+        ids = self._order_ids(session, keys)
+        for order, landing_id in versions:
+            if landing_id not in result.conflicts:
+                result.order_ids[landing_id] = ids[order_key(order)]
+        result.cancelled_order_ids = [
+            order_id for key, order_id in written.items() if winners[key][0].cancelled
+        ]
+        result.removed_line_ids = self._upsert_lines(
             session, [(winners[key][0], order_id) for key, order_id in written.items()], custom_skus
         )
-        return {
-            key: OrderUpsert(ids[key], landing_id, key in written)
-            for key, (_, landing_id) in winners.items()
-        }
+        return result
+
+    def _stored_versions(
+        self, session: Session, keys: list[OrderKey]
+    ) -> dict[OrderKey, datetime | None]:
+        found: dict[OrderKey, datetime | None] = dict.fromkeys(keys)
+        columns = (OrderRow.source, OrderRow.shop, OrderRow.source_order_id)
+        for chunk in _chunks(keys, 300):
+            rows = session.execute(
+                select(*columns, OrderRow.source_updated_at).where(tuple_(*columns).in_(chunk))
+            ).tuples()
+            for source, shop, source_order_id, updated_at in rows:
+                found[(source, shop, source_order_id)] = updated_at
+        return found
+
+    def _reference_owners(self, session: Session, refs: list[str]) -> dict[str, OrderKey]:
+        owners: dict[str, OrderKey] = {}
+        for chunk in _chunks(sorted(set(refs)), 500):
+            rows = session.execute(
+                select(
+                    OrderRow.order_ref, OrderRow.source, OrderRow.shop, OrderRow.source_order_id
+                ).where(OrderRow.order_ref.in_(chunk))
+            ).tuples()
+            for ref, source, shop, source_order_id in rows:
+                owners[ref] = (source, shop, source_order_id)
+        return owners
 
     def _order_ids(self, session: Session, keys: list[OrderKey]) -> dict[OrderKey, int]:
         found: dict[OrderKey, int] = {}
@@ -266,36 +318,62 @@ class OrderStore:
         session: Session,
         orders: list[tuple[Order, int]],
         custom_skus: frozenset[str],
-    ) -> None:
-        rows = [
-            {
-                "order_id": order_id,
-                "line_no": line.line_no,
-                "line_reference": f"{order.order_ref}-{line.line_no}",
-                "source_line_id": line.source_line_id,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "product_description": line.product_description[:500],
-                "recipe_id": line.recipe_id,
-                "is_custom": line.recipe_id is not None or line.sku in custom_skus,
-                "status": "received",
-            }
-            for order, order_id in orders
-            for line in order.lines
-        ]
+    ) -> list[int]:
+        """Write the lines of freshly written orders; returns the ids of lines an edit removed.
+
+        A line keeps its number for life: an incoming line is matched to a stored one by the
+        source's line id (by position where the source has none); new lines get the next
+        number; stored lines that no longer arrive are returned for cancellation.
+        """
+        order_ids = [order_id for _, order_id in orders]
+        existing: dict[int, dict[str, tuple[int, int]]] = {}
+        existing_numbers: dict[int, dict[int, int]] = {}
+        for id_chunk in _chunks(order_ids, 500):
+            rows = session.execute(
+                select(
+                    OrderLineRow.id,
+                    OrderLineRow.order_id,
+                    OrderLineRow.line_no,
+                    OrderLineRow.source_line_id,
+                ).where(OrderLineRow.order_id.in_(id_chunk))
+            ).tuples()
+            for line_id, order_id, line_no, source_line_id in rows:
+                existing_numbers.setdefault(order_id, {})[line_no] = line_id
+                if source_line_id:
+                    existing.setdefault(order_id, {})[source_line_id] = (line_no, line_id)
+
+        rows_to_write: list[dict[str, Any]] = []
+        numbered: list[tuple[int, int, OrderLine]] = []
+        removed: list[int] = []
+        for order, order_id in orders:
+            by_source = existing.get(order_id, {})
+            numbers = existing_numbers.get(order_id, {})
+            next_no = max(numbers, default=0) + 1
+            kept: set[int] = set()
+            for line in order.lines:
+                if line.source_line_id and line.source_line_id in by_source:
+                    line_no = by_source[line.source_line_id][0]
+                elif not line.source_line_id and line.line_no in numbers:
+                    line_no = line.line_no
+                else:
+                    line_no, next_no = next_no, next_no + 1
+                kept.add(line_no)
+                numbered.append((order_id, line_no, line))
+                rows_to_write.append(_line_values(order, order_id, line_no, line, custom_skus))
+            removed.extend(line_id for no, line_id in numbers.items() if no not in kept)
+
         line_ids: dict[tuple[int, int], int] = {}
-        for chunk in _chunks(rows, 300):
+        changeable = (
+            "source_line_id",
+            "sku",
+            "quantity",
+            "unit_price",
+            "product_description",
+            "recipe_id",
+            "is_custom",
+        )
+        for chunk in _chunks(rows_to_write, 300):
             stmt = self.insert(OrderLineRow).values(chunk)
-            changeable = (
-                "source_line_id",
-                "sku",
-                "quantity",
-                "unit_price",
-                "product_description",
-                "recipe_id",
-                "is_custom",
-            )
             stmt = stmt.on_conflict_do_update(
                 index_elements=["order_id", "line_no"],
                 set_={name: getattr(stmt.excluded, name) for name in changeable},
@@ -309,18 +387,18 @@ class OrderStore:
             )
         attributes = [
             {
-                "line_id": line_ids[(order_id, line.line_no)],
+                "line_id": line_ids[(order_id, line_no)],
                 "position": position,
                 "name": attribute.name[:255],
                 "value": attribute.value,
                 "hidden": attribute.hidden,
             }
-            for order, order_id in orders
-            for line in order.lines
+            for order_id, line_no, line in numbered
             for position, attribute in enumerate(line.attributes, start=1)
         ]
         if attributes:
             session.execute(insert(OrderLineAttributeRow), attributes)
+        return removed
 
     def record_rejections(self, session: Session, rejections: Sequence[dict[str, Any]]) -> None:
         """Record (or replace) why landings were rejected: dicts of ``order_rejections`` columns
@@ -400,6 +478,24 @@ def _order_values(order: Order, landing_id: int) -> dict[str, Any]:
         "landing_id": landing_id,
         "created_at": now,
         "updated_at": now,
+    }
+
+
+def _line_values(
+    order: Order, order_id: int, line_no: int, line: OrderLine, custom_skus: frozenset[str]
+) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "line_reference": f"{order.order_ref}-{line_no}",
+        "source_line_id": line.source_line_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "product_description": line.product_description[:500],
+        "recipe_id": line.recipe_id,
+        "is_custom": line.recipe_id is not None or line.sku in custom_skus,
+        "status": "received",
     }
 
 

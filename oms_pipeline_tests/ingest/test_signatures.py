@@ -18,7 +18,6 @@ import pytest
 from oms_pipeline.errors import SignatureError
 from oms_pipeline.ingest.replay import delivery_files
 from oms_pipeline.ingest.signatures import sign_base64_hmac_sha256, verify_base64_hmac_sha256
-
 from oms_pipeline_tests.conftest import SHOPIFY_CORPUS, TEST_SECRET
 
 SECRET = TEST_SECRET.encode("utf-8")
@@ -137,6 +136,20 @@ def test_no_secret_configured_refuses_even_a_valid_signature() -> None:
         verify_base64_hmac_sha256(ESCAPED_BODY, signature, [])
 
 
+def test_empty_secret_among_real_ones_never_validates() -> None:
+    forged = sign_base64_hmac_sha256(b"", ESCAPED_BODY)
+
+    with pytest.raises(SignatureError):
+        verify_base64_hmac_sha256(ESCAPED_BODY, forged, [SECRET, b""])
+
+
+def test_only_empty_secrets_count_as_none_configured() -> None:
+    forged = sign_base64_hmac_sha256(b"", ESCAPED_BODY)
+
+    with pytest.raises(SignatureError, match="no webhook secret"):
+        verify_base64_hmac_sha256(ESCAPED_BODY, forged, [b"", b""])
+
+
 def test_previous_secret_is_accepted_after_rotation() -> None:
     signed_before_rotation = sign_base64_hmac_sha256(OLD_SECRET, ESCAPED_BODY)
     signed_after_rotation = sign_base64_hmac_sha256(SECRET, ESCAPED_BODY)
@@ -195,6 +208,4 @@ def test_corpus_bodies_with_slash_escapes_verify_only_as_sent() -> None:
         verify_base64_hmac_sha256(body, sign_base64_hmac_sha256(SECRET, body), [SECRET])
         reserialized = json.dumps(json.loads(body)).encode("utf-8")
         with pytest.raises(SignatureError, match="does not match"):
-            verify_base64_hmac_sha256(
-                body, sign_base64_hmac_sha256(SECRET, reserialized), [SECRET]
-            )
+            verify_base64_hmac_sha256(body, sign_base64_hmac_sha256(SECRET, reserialized), [SECRET])
