@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 db: install
 	mkdir -p $(OMS_VAR_DIR) $(DAGSTER_HOME)
-	touch $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp oms_pipeline/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/oms load-config
 
 run: db

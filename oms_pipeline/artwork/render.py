@@ -17,9 +17,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import reportlab
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
@@ -449,7 +451,11 @@ def _swatch_rgb(swatch: str | None) -> tuple[int, int, int] | None:
 
 @functools.lru_cache(maxsize=32)
 def _pil_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's built-in font at ``size`` pixels."""
+    """Bitstream Vera (shipped inside reportlab; covers Latin-1) at ``size`` pixels, or
+    Pillow's built-in font where it is missing."""
+    vera = Path(reportlab.__file__).resolve().parent / "fonts" / "Vera.ttf"
+    if vera.is_file():
+        return ImageFont.truetype(str(vera), size=size)
     return ImageFont.load_default(size=size)
 
 
