@@ -22,6 +22,10 @@ class OmsSettings(BaseSettings):
         shopify_webhook_secret: the Shopify app's secret that signs webhooks.
         shopify_webhook_secret_previous: the secret before the last rotation; Shopify may still
             sign with it for up to an hour.
+        customizer_url: base URL of the customizer's Admin API (``.../api/v1``); when unset,
+            recipes come from the embedded recipe store only.
+        customizer_api_key: the Admin API key (Basic auth user).
+        customizer_api_secret: the Admin API secret (Basic auth password).
     """
 
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore")
@@ -31,6 +35,9 @@ class OmsSettings(BaseSettings):
     config_dir: Path = Field(default=SAMPLES_DIR)
     shopify_webhook_secret: SecretStr | None = None
     shopify_webhook_secret_previous: SecretStr | None = None
+    customizer_url: str | None = None
+    customizer_api_key: SecretStr | None = None
+    customizer_api_secret: SecretStr | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

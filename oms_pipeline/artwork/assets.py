@@ -14,7 +14,7 @@ from oms_pipeline.resources import OrderStoreResource
 def artwork_files(context: AssetExecutionContext, oms: OrderStoreResource) -> MaterializeResult:
     """Artwork for every custom line, made only after its order is imported: the recipe's
     personalization drawn into a print PDF and a PNG proof."""
-    summary = make_pending_artwork(oms.get_store(), oms.working_folder())
+    summary = make_pending_artwork(oms.get_store(), oms.settings())
     context.log.info("artwork rendered for %d lines", summary.rendered)
     if summary.waiting:
         context.log.warning("%d lines wait for their recipe", len(summary.waiting))
@@ -34,7 +34,7 @@ def artwork_files(context: AssetExecutionContext, oms: OrderStoreResource) -> Ma
 def travelers(context: AssetExecutionContext, oms: OrderStoreResource) -> MaterializeResult:
     """The production document for each order and partner: order number, and each line's SKU,
     quantity, RecipeID and personalization. Made once all its custom lines have artwork."""
-    summary = make_pending_travelers(oms.get_store(), oms.working_folder())
+    summary = make_pending_travelers(oms.get_store(), oms.settings())
     made = dict(summary.made)
     context.log.info("travelers made: %s", made or "none")
     table = "| partner | travelers |\n|---|---|\n" + "\n".join(

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms_pipeline.artwork.recipes import EmbeddedRecipeSource, RecipeSource
+from oms_pipeline.artwork.recipes import RecipeSource, recipe_source
 from oms_pipeline.artwork.render import (
     ArtworkRequest,
     TravelerDocument,
@@ -37,6 +37,7 @@ from oms_pipeline.orders.tables import (
     utcnow,
 )
 from oms_pipeline.paths import slug_component, write_atomically
+from oms_pipeline.settings import OmsSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,17 @@ class TravelerSummary:
 
 
 def make_pending_artwork(
-    store: OrderStore, var_dir: Path, recipes: RecipeSource | None = None
+    store: OrderStore, settings: OmsSettings, recipes: RecipeSource | None = None
 ) -> ArtworkSummary:
-    """Render a print PDF and a PNG proof for each custom line that has none yet."""
+    """Render a print PDF and a PNG proof for each custom line that has none yet.
+
+    A line whose recipe cannot be had (unknown RecipeID, customizer down) waits for the next
+    run; the others go on.
+    """
     summary = ArtworkSummary()
+    var_dir = settings.var_dir.resolve()
     with store.session() as session:
-        source = recipes or EmbeddedRecipeSource(session)
+        source = recipes or recipe_source(settings, session)
         pending = session.execute(
             select(OrderLineRow, OrderRow.order_ref, OrderRow.order_number)
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
@@ -113,15 +119,16 @@ def make_pending_artwork(
 
 
 def make_pending_travelers(
-    store: OrderStore, var_dir: Path, recipes: RecipeSource | None = None
+    store: OrderStore, settings: OmsSettings, recipes: RecipeSource | None = None
 ) -> TravelerSummary:
     """Render one traveler per order and partner, once every custom line has its artwork.
 
     The traveler lists each line's personalization: the recipe's texts, then the visible OLAs.
     """
     summary = TravelerSummary()
+    var_dir = settings.var_dir.resolve()
     with store.session() as session:
-        source = recipes or EmbeddedRecipeSource(session)
+        source = recipes or recipe_source(settings, session)
         rows = session.execute(
             select(OrderLineRow, OrderRow, ArtworkFile, Partner)
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
