@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -235,10 +236,9 @@ def _materialize(
 
 
 def _instance() -> DagsterInstance:
-    try:
+    if os.environ.get("DAGSTER_HOME"):
         return DagsterInstance.get()
-    except Exception:
-        return DagsterInstance.ephemeral()
+    return DagsterInstance.ephemeral()
 
 
 def _stdout(line: str) -> None:

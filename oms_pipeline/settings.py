@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from oms_pipeline.paths import safe_component
+
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 
@@ -55,6 +57,4 @@ class OmsSettings(BaseSettings):
 
 def partner_folder(var_dir: Path, partner_code: str) -> Path:
     """The local folder of one partner: ``outbox/`` is what we send, ``inbox/`` what it sends."""
-    from oms_pipeline.paths import safe_component
-
     return var_dir / "partners" / safe_component(partner_code)

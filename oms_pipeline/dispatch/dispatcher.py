@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 
 from oms_pipeline.dispatch.channels import channel_for
 from oms_pipeline.orders.store import OrderStore
@@ -174,8 +174,6 @@ def _manifest(
 
 def partners_with_pending_travelers(store: OrderStore) -> dict[str, int]:
     """Partner code to the newest undispatched traveler's id, for the dispatch sensor."""
-    from sqlalchemy import func
-
     with store.session() as session:
         rows = session.execute(
             select(FactoryFile.partner_code, func.max(FactoryFile.id))

@@ -28,7 +28,7 @@ from oms_pipeline.orders.tables import (
     StatusFile,
     utcnow,
 )
-from oms_pipeline.paths import safe_component
+from oms_pipeline.paths import slug_component
 from oms_pipeline.status.reconcile import allowed_transitions, move_lines
 
 log = logging.getLogger(__name__)
@@ -217,18 +217,10 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
 
 
 def _move(path: Path, folder: str) -> Path:
-    target_dir = path.parent / folder
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / safe_component(path.name) if _safe(path.name) else target_dir / "file"
+    """Move a read file aside under a name we made safe, never over an earlier one."""
+    target = path.parent / folder / slug_component(path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         target = target.with_name(f"{target.stem}-{utcnow():%Y%m%dT%H%M%S%f}{target.suffix}")
     path.replace(target)
     return target
-
-
-def _safe(name: str) -> bool:
-    try:
-        safe_component(name)
-    except Exception:
-        return False
-    return True
