@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -11,9 +12,14 @@ from typing import Any
 from oms_pipeline.errors import PayloadRejected
 from oms_pipeline.orders.model import RECIPE_ID_PATTERN
 
+MONEY_LIMIT = Decimal(10) ** 14
+
 
 def parse_money(value: Any, field: str) -> Decimal:
-    """A money amount from a string or a number, as Decimal (floats go through ``str``)."""
+    """A money amount from a string or a number, as Decimal (floats go through ``str``).
+
+    Amounts must be finite and below 10^14, what the order store keeps (18 digits, 4 decimals).
+    """
     if isinstance(value, bool) or value is None or value == "":
         raise PayloadRejected("invalid_money", field, f"expected an amount, got {value!r}")
     try:
@@ -22,8 +28,10 @@ def parse_money(value: Any, field: str) -> Decimal:
         raise PayloadRejected(
             "invalid_money", field, f"{value!r} is not an amount of money"
         ) from None
-    if not amount.is_finite():
-        raise PayloadRejected("invalid_money", field, f"{value!r} is not an amount of money")
+    if not amount.is_finite() or abs(amount) >= MONEY_LIMIT:
+        raise PayloadRejected(
+            "invalid_money", field, f"{str(value)[:40]!r} is not a usable amount of money"
+        )
     return amount
 
 
@@ -60,11 +68,19 @@ def parse_time(value: Any, field: str) -> datetime:
         raise PayloadRejected("invalid_time", field, f"{text!r} is out of range") from None
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def as_text(value: Any) -> str:
-    """Any JSON value as text: strings as they are, other values as compact JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Any JSON value as text: strings as they are, other values as compact JSON (keys in the
+    order they came). NUL characters and lone surrogates, which no database stores, are
+    replaced."""
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    )
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def optional_text(value: Any) -> str | None:

@@ -8,6 +8,7 @@ RecipeID is set per connection.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ ORDER_TOPICS = frozenset(
         "orders/partially_fulfilled",
     }
 )
+
+_SHOPIFY_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 
 DEFAULT_RECIPE_PROPERTIES = ("_recipeId", "_recipe_id", "RecipeID", "recipe_id")
 
@@ -68,6 +71,10 @@ def parse_order(
     order_id = payload.get("id")
     if order_id in (None, ""):
         raise PayloadRejected("missing_order_id", "id", "the order has no id")
+    if not _SHOPIFY_ID.match(as_text(order_id)):
+        raise PayloadRejected(
+            "invalid_order_id", "id", f"{as_text(order_id)[:40]!r} is not a Shopify order id"
+        )
     order_number = optional_text(payload.get("order_number")) or optional_text(
         str(payload.get("name") or "").lstrip("#")
     )
@@ -109,10 +116,13 @@ def parse_order(
                 if payload.get("total_price") not in (None, "")
                 else None
             ),
-            ship_method_carrier=optional_text(first_shipping.get("carrier_identifier"))
-            or optional_text(first_shipping.get("source")),
-            ship_method_code=optional_text(first_shipping.get("code")),
-            ship_method_description=optional_text(first_shipping.get("title")),
+            ship_method_carrier=_cut(
+                optional_text(first_shipping.get("carrier_identifier"))
+                or optional_text(first_shipping.get("source")),
+                100,
+            ),
+            ship_method_code=_cut(optional_text(first_shipping.get("code")), 100),
+            ship_method_description=_cut(optional_text(first_shipping.get("title")), 255),
             ship_to=ship_to,
             sold_to=_address(payload.get("billing_address"), payload.get("email")),
             note=optional_text(payload.get("note")),
@@ -121,9 +131,15 @@ def parse_order(
             lines=tuple(lines),
         )
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        raise PayloadRejected("invalid_order", where, error["msg"]) from None
+        raise _rejection(exc, "") from None
+
+
+def _rejection(exc: ValidationError, prefix: str) -> PayloadRejected:
+    """A rejection naming the canonical field a validation error is about."""
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"])
+    field = f"{prefix}.{where}" if prefix else where
+    return PayloadRejected("invalid_order", field, str(error["msg"])[:200])
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -188,18 +204,20 @@ def _lines(
                 f"(looked for properties {', '.join(sorted(recipe_properties))}); the "
                 "storefront must attach the customizer's RecipeID before checkout",
             )
-        lines.append(
-            OrderLine(
+        try:
+            line = OrderLine(
                 line_no=len(lines) + 1,
                 source_line_id=optional_text(item.get("id")),
                 sku=sku,
                 quantity=quantity,
                 unit_price=parse_money(item.get("price", "0"), f"{where}.price"),
-                product_description=title,
+                product_description=title[:500],
                 recipe_id=recipe_id,
                 attributes=attributes,
             )
-        )
+        except ValidationError as exc:
+            raise _rejection(exc, where) from None
+        lines.append(line)
     if not lines:
         raise PayloadRejected(
             "no_production_lines",
@@ -227,6 +245,10 @@ def _sku(item: dict[str, Any], field: str, line: str) -> str:
         f"{line} has neither a SKU nor a variant id, so no partner can tell what to make; "
         "give the product a SKU in Shopify and replay the payload",
     )
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else text
 
 
 def _tags(raw: Any) -> tuple[str, ...]:

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected
 from oms_pipeline.ingest import shopify
+from oms_pipeline.ingest.common import as_text
 from oms_pipeline.orders.model import Order
 from oms_pipeline.orders.store import OrderStore, PendingLanding
 from oms_pipeline.orders.tables import (
@@ -44,6 +46,15 @@ class ImportSummary:
     rejection_codes: Counter[str] = field(default_factory=Counter)
     order_ids: set[int] = field(default_factory=set)
 
+    def merge(self, other: ImportSummary) -> None:
+        """Add another chunk's figures to these."""
+        self.landings += other.landings
+        self.accepted += other.accepted
+        self.stale += other.stale
+        self.rejected += other.rejected
+        self.rejection_codes.update(other.rejection_codes)
+        self.order_ids.update(other.order_ids)
+
 
 def import_pending_landings(store: OrderStore, chunk_size: int = CHUNK) -> ImportSummary:
     """Parse every pending landing; upsert accepted orders, record rejections.
@@ -55,10 +66,19 @@ def import_pending_landings(store: OrderStore, chunk_size: int = CHUNK) -> Impor
     while True:
         with store.session() as session:
             landings = store.pending_landings(session, after_id, chunk_size)
-            if not landings:
-                break
-            _import_chunk(store, session, landings, summary)
-            after_id = landings[-1].id
+        if not landings:
+            break
+        try:
+            with store.session() as session:
+                done = _import_chunk(store, session, landings)
+            summary.merge(done)
+        except SQLAlchemyError:
+            # Something in the chunk breaks a database rule: import one landing at a time, so
+            # only the culprit is rejected and the rest go on.
+            log.warning("chunk of %d landings failed; importing them one by one", len(landings))
+            for landing in landings:
+                _import_alone(store, landing, summary)
+        after_id = landings[-1].id
     log.info(
         "imported %d landings: %d accepted, %d stale, %d rejected",
         summary.landings,
@@ -69,9 +89,39 @@ def import_pending_landings(store: OrderStore, chunk_size: int = CHUNK) -> Impor
     return summary
 
 
+def _import_alone(store: OrderStore, landing: PendingLanding, summary: ImportSummary) -> None:
+    try:
+        with store.session() as session:
+            done = _import_chunk(store, session, [landing])
+        summary.merge(done)
+    except SQLAlchemyError as exc:
+        # The error's text may quote the payload's values: keep only its kind.
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        with store.session() as session:
+            store.record_rejections(
+                session,
+                [
+                    _rejection(
+                        landing,
+                        "store_error",
+                        "body",
+                        f"the order store refused this payload ({reason}); it is kept and can "
+                        "be replayed once the adapter or the schema is fixed",
+                    )
+                ],
+            )
+            session.execute(
+                update(LandedPayload),
+                [{"id": landing.id, "outcome": "rejected", "processed_at": utcnow()}],
+            )
+        summary.landings += 1
+        summary.rejected += 1
+        summary.rejection_codes["store_error"] += 1
+
+
 def _import_chunk(
-    store: OrderStore, session: Session, landings: list[PendingLanding], summary: ImportSummary
-) -> None:
+    store: OrderStore, session: Session, landings: list[PendingLanding]
+) -> ImportSummary:
     custom_skus = frozenset(
         session.execute(select(Product.sku).where(Product.is_custom.is_(True))).scalars()
     )
@@ -87,36 +137,28 @@ def _import_chunk(
             order = _parse(landing, recipe_properties, custom_skus)
         except PayloadRejected as rejection:
             rejections.append(
-                {
-                    "landing_id": landing.id,
-                    "source": landing.source,
-                    "source_order_id": _peek(landing.body, "id"),
-                    "order_number": _peek(landing.body, "order_number"),
-                    "code": rejection.code,
-                    "field": rejection.field[:255],
-                    "message": rejection.message,
-                }
+                _rejection(landing, rejection.code, rejection.field, rejection.message)
             )
-            summary.rejection_codes[rejection.code] += 1
+            continue
+        except Exception as exc:
+            rejections.append(
+                _rejection(
+                    landing,
+                    "unreadable_payload",
+                    "body",
+                    f"the payload could not be read ({type(exc).__name__}); it is kept and can "
+                    "be replayed once the adapter is fixed",
+                )
+            )
             continue
         versions.append((order, landing.id))
 
     result = store.upsert_orders(session, versions, custom_skus)
     by_landing = {landing.id: landing for landing in landings}
-    for landing_id, message in result.conflicts.items():
-        body = by_landing[landing_id].body
-        rejections.append(
-            {
-                "landing_id": landing_id,
-                "source": by_landing[landing_id].source,
-                "source_order_id": _peek(body, "id"),
-                "order_number": _peek(body, "order_number"),
-                "code": "order_ref_conflict",
-                "field": "id",
-                "message": message,
-            }
-        )
-        summary.rejection_codes["order_ref_conflict"] += 1
+    rejections.extend(
+        _rejection(by_landing[landing_id], "order_ref_conflict", "id", message)
+        for landing_id, message in result.conflicts.items()
+    )
     store.record_rejections(session, rejections)
     store.clear_rejections(session, list(result.order_ids))
     # Lines an edit removed, and every line of a cancelled order, are cancelled where their
@@ -144,11 +186,14 @@ def _import_chunk(
             for landing_id in landing_ids
         )
     session.execute(update(LandedPayload), outcomes)
-    summary.order_ids.update(result.order_ids.values())
-    summary.landings += len(landings)
-    summary.accepted += len(result.accepted)
-    summary.stale += len(result.stale)
-    summary.rejected += len(rejections)
+    return ImportSummary(
+        landings=len(landings),
+        accepted=len(result.accepted),
+        stale=len(result.stale),
+        rejected=len(rejections),
+        rejection_codes=Counter(r["code"] for r in rejections),
+        order_ids=set(result.order_ids.values()),
+    )
 
 
 def _parse(
@@ -173,13 +218,25 @@ def _parse(
     )
 
 
+def _rejection(landing: PendingLanding, code: str, field: str, message: str) -> dict[str, Any]:
+    return {
+        "landing_id": landing.id,
+        "source": landing.source,
+        "source_order_id": _peek(landing.body, "id"),
+        "order_number": _peek(landing.body, "order_number"),
+        "code": code,
+        "field": field[:255],
+        "message": message,
+    }
+
+
 def _peek(body: bytes, key: str) -> str | None:
     """A top-level value of a JSON body for the rejection record, if it can be read at all."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
         return None
     if isinstance(payload, dict) and set(payload) == {"order"}:
         payload = payload["order"]
     value = payload.get(key) if isinstance(payload, dict) else None
-    return None if value is None else str(value)[:100]
+    return None if value is None else as_text(value)[:100]

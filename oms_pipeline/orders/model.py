@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RECIPE_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{8}$")
+MAX_QUANTITY = 100_000
 
 
 class Source(StrEnum):
@@ -88,11 +89,11 @@ class OrderLine(_Frozen):
     """One product of an order, with its quantity; custom lines carry a RecipeID."""
 
     line_no: int = Field(ge=1, description="1-based position among the order's production lines")
-    source_line_id: str | None = None
-    sku: str
-    quantity: int = Field(gt=0)
+    source_line_id: str | None = Field(default=None, max_length=100)
+    sku: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     unit_price: Decimal
-    product_description: str = ""
+    product_description: str = Field(default="", max_length=500)
     recipe_id: str | None = None
     attributes: tuple[OrderLineAttribute, ...] = ()
 
@@ -108,18 +109,18 @@ class Order(_Frozen):
     """One customer purchase in the canonical model."""
 
     source: Source
-    shop: str = Field(description="the store or account the order belongs to")
-    source_order_id: str
-    order_number: str
+    shop: str = Field(max_length=255, description="the store or account the order belongs to")
+    source_order_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    order_number: str = Field(min_length=1, max_length=100)
     order_date: datetime
     source_updated_at: datetime
-    currency: str
+    currency: str = Field(min_length=3, max_length=3)
     sales_channel: str = "b2c"
     cancelled: bool = False
     total_price: Decimal | None = None
-    ship_method_carrier: str | None = None
-    ship_method_code: str | None = None
-    ship_method_description: str | None = None
+    ship_method_carrier: str | None = Field(default=None, max_length=100)
+    ship_method_code: str | None = Field(default=None, max_length=100)
+    ship_method_description: str | None = Field(default=None, max_length=255)
     ship_to: Address | None = None
     sold_to: Address | None = None
     note: str | None = None
