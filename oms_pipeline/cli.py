@@ -77,7 +77,10 @@ def _replay_rejections(settings: OmsSettings, args: argparse.Namespace) -> int:
 
     store = OrderStore(settings.resolved_database_url)
     count = store.replay_rejections(args.landing_ids or None)
-    _say(f"{count} rejected payloads are queued again; the landing sensor picks them up")
+    _say(
+        f"{count} rejected payloads are queued again; with `make run` the landing sensor starts "
+        "a run for them, else `make demo` (or materializing `orders`) imports them"
+    )
     return 0
 
 

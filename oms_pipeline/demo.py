@@ -38,6 +38,7 @@ from oms_pipeline.orders.tables import (
     OrderRow,
     Partner,
     StatusEvent,
+    utcnow,
 )
 from oms_pipeline.paths import write_atomically
 from oms_pipeline.resources import OrderStoreResource
@@ -141,15 +142,18 @@ def drop_factory_status_files(store: OrderStore, var_dir: Path) -> list[Path]:
         by_partner.setdefault(code, []).append((reference, is_custom))
 
     written = []
+    now = utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z")
     for code, lines in by_partner.items():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["line_reference", "status", "occurred_at", "tracking_number", "carrier"])
+        writer.writerow(
+            ["line_reference", "status", "occurred_at", "tracking_number", "carrier", "note"]
+        )
         for index, (reference, is_custom) in enumerate(lines, start=1):
             if is_custom:
-                writer.writerow([reference, "in_production", "", "", ""])
+                writer.writerow([reference, "in_production", now, "", "", "made to order"])
             else:
-                writer.writerow([reference, "shipped", "", f"DEMO{index:06d}", "UPS"])
+                writer.writerow([reference, "shipped", now, f"DEMO{index:06d}", "UPS", ""])
         path = partner_folder(var_dir, code) / "inbox" / "status-demo.csv"
         write_atomically(path, buffer.getvalue().encode("utf-8"))
         written.append(path)

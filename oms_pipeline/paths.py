@@ -36,7 +36,8 @@ def slug_component(value: str) -> str:
     """
     if _SAFE_COMPONENT.match(value) and ".." not in value:
         return value
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("._-")[:60] or "x"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).strip("._-")[:60].strip("._-") or "x"
     digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
     return f"{cleaned}-{digest}"
 

@@ -8,6 +8,7 @@ from dagster import DagsterInstance, RunRequest, SensorResult, SkipReason, build
 
 from oms_pipeline.dispatch.sensors import partner_dispatch_sensor
 from oms_pipeline.ingest.sensors import landed_payloads_sensor
+from oms_pipeline.orders.importer import import_pending_landings
 from oms_pipeline.orders.store import OrderStore
 from oms_pipeline.orders.tables import FactoryFile
 from oms_pipeline.resources import OrderStoreResource
@@ -83,6 +84,23 @@ def test_landing_sensor_walks_every_cursor_transition(
     assert isinstance(later, SensorResult)
     assert later.cursor == str(third)
     assert later.run_requests[0].run_key == f"landings-{third}-{third}"  # type: ignore[index]
+
+    # Rejected landings put back in the queue lie behind the cursor: a run of their own, the
+    # cursor unchanged, and a second replay of the same landings gets a new key.
+    import_pending_landings(sqlite_store)  # the bodies are "{}": all three are rejected
+    assert isinstance(_evaluate(resource, later.cursor), SkipReason)
+    assert sqlite_store.replay_rejections([first, third]) == 2
+    requeued = _evaluate(resource, later.cursor)
+    assert isinstance(requeued, SensorResult)
+    assert requeued.cursor == later.cursor
+    key = requeued.run_requests[0].run_key  # type: ignore[index]
+    assert key == f"requeued-{first}-{third}-2-2"
+    assert _evaluate(resource, later.cursor).run_requests[0].run_key == key  # type: ignore[union-attr]
+    import_pending_landings(sqlite_store)
+    assert isinstance(_evaluate(resource, later.cursor), SkipReason)
+    sqlite_store.replay_rejections([first, third])
+    again = _evaluate(resource, later.cursor)
+    assert again.run_requests[0].run_key == f"requeued-{first}-{third}-2-4"  # type: ignore[union-attr]
 
 
 def test_dispatch_sensor_adds_partitions_and_keys_runs_by_newest_traveler(

@@ -71,6 +71,26 @@ def parse_time(value: Any, field: str) -> datetime:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def parse_zoned_time(value: str) -> datetime:
+    """A time that must say its zone: ISO 8601 with an offset or ``Z``; returned in UTC."""
+    text = value.strip()
+    if not text:
+        raise PayloadRejected(
+            "invalid_time", "occurred_at", "is empty; a time with a zone is needed"
+        )
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadRejected(
+            "invalid_time", "occurred_at", f"{text[:40]!r} is not an ISO 8601 time"
+        ) from None
+    if parsed.tzinfo is None:
+        raise PayloadRejected(
+            "invalid_time", "occurred_at", f"{text[:40]!r} has no zone; add an offset or Z"
+        )
+    return parsed.astimezone(UTC)
+
+
 def as_text(value: Any) -> str:
     """Any JSON value as text: strings as they are, other values as compact JSON (keys in the
     order they came). NUL characters and lone surrogates, which no database stores, are

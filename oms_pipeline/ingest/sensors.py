@@ -27,20 +27,38 @@ def landed_payloads_sensor(
     """The cursor is the id of the newest landing already handed to a run.
 
     The run key names the batch's first and last landing id, so evaluating the same batch
-    twice never starts two runs. A run only reads the pending rows, so a failed run's
-    landings are picked up by its retry or by the next batch's run, whichever comes first.
+    twice never starts two runs. A run reads every pending row, so a failed run's landings are
+    picked up by its retry or by the next batch's run, whichever comes first. Landings put back
+    in the queue (``oms replay-rejections``) lie behind the cursor: they get a run of their own,
+    keyed by how often they were put back, so each replay runs once.
     """
     cursor = int(context.cursor) if context.cursor else 0
-    new_ids = oms.get_store().landing_ids_after(cursor, BATCH_LIMIT)
-    if not new_ids:
+    store = oms.get_store()
+    new_ids = store.landing_ids_after(cursor, BATCH_LIMIT)
+    if new_ids:
+        first, last = new_ids[0], new_ids[-1]
+        return SensorResult(
+            run_requests=[
+                RunRequest(
+                    run_key=f"landings-{first}-{last}",
+                    tags={
+                        "oms/landings": f"{first}-{last}",
+                        "oms/landing_count": str(len(new_ids)),
+                    },
+                )
+            ],
+            cursor=str(last),
+        )
+    requeued = store.requeued_landings()
+    if requeued is None:
         return SkipReason(f"no landings after #{cursor}")
-    first, last = new_ids[0], new_ids[-1]
+    first, last, count, attempts = requeued
     return SensorResult(
         run_requests=[
             RunRequest(
-                run_key=f"landings-{first}-{last}",
-                tags={"oms/landings": f"{first}-{last}", "oms/landing_count": str(len(new_ids))},
+                run_key=f"requeued-{first}-{last}-{count}-{attempts}",
+                tags={"oms/landings": f"{first}-{last}", "oms/landing_count": str(count)},
             )
         ],
-        cursor=str(last),
+        cursor=str(cursor),
     )

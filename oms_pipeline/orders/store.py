@@ -168,6 +168,20 @@ class OrderStore:
             )
             return list(session.execute(stmt).scalars())
 
+    def requeued_landings(self) -> tuple[int, int, int, int] | None:
+        """(first id, last id, count, attempts) of landings put back in the queue and not yet
+        processed again, or None."""
+        with self.session() as session:
+            first, last, count, attempts = session.execute(
+                select(
+                    func.min(LandedPayload.id),
+                    func.max(LandedPayload.id),
+                    func.count(),
+                    func.sum(LandedPayload.attempt),
+                ).where(LandedPayload.processed_at.is_(None), LandedPayload.attempt > 0)
+            ).one()
+        return (first, last, count, int(attempts)) if count else None
+
     def pending_landings(
         self, session: Session, after_id: int = 0, limit: int = 500
     ) -> list[PendingLanding]:
@@ -196,7 +210,9 @@ class OrderStore:
             stmt = (
                 update(LandedPayload)
                 .where(LandedPayload.outcome == "rejected")
-                .values(processed_at=None, outcome="pending")
+                .values(
+                    processed_at=None, outcome="pending", attempt=LandedPayload.attempt + 1
+                )
             )
             if landing_ids is not None:
                 stmt = stmt.where(LandedPayload.id.in_(landing_ids))

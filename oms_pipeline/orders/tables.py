@@ -86,6 +86,7 @@ class LandedPayload(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderRow(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected, StatusFileError
-from oms_pipeline.ingest.common import parse_time
+from oms_pipeline.ingest.common import parse_zoned_time
 from oms_pipeline.orders.store import OrderStore, as_dict
 from oms_pipeline.orders.tables import (
     OrderLineRow,
@@ -33,7 +33,7 @@ from oms_pipeline.status.reconcile import allowed_transitions, move_lines
 
 log = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("line_reference", "status")
+REQUIRED_COLUMNS = ("line_reference", "status", "occurred_at")
 KNOWN_STATUSES = frozenset({"in_production", "shipped", "delivered", "cancelled", "error"})
 
 
@@ -66,19 +66,24 @@ def ingest_status_files(store: OrderStore, var_dir: Path) -> StatusSummary:
     """
     summary = StatusSummary()
     for partner_code, path in pending_status_files(var_dir):
-        content = path.read_bytes()
+        name = f"{partner_code}/{path.name}"
         try:
+            content = path.read_bytes()
             rows = parse_status_csv(content, path.name)
             with store.session() as session:
                 if session.get(Partner, partner_code) is None:
-                    raise StatusFileError(f"{path}: no partner {partner_code!r} is configured")
+                    raise StatusFileError(f"{name}: no partner {partner_code!r} is configured")
                 _record(store, session, partner_code, path.name, content, rows)
             _move(path, "processed")
-            summary.files_read.append(f"{partner_code}/{path.name}")
+            summary.files_read.append(name)
         except StatusFileError as exc:
-            target = _move(path, "refused")
-            target.with_name(target.name + ".reason.txt").write_text(f"{exc}\n", "utf-8")
-            summary.files_refused[f"{partner_code}/{path.name}"] = str(exc)
+            summary.files_refused[name] = str(exc)
+            _refuse(path, str(exc))
+        except OSError as exc:
+            # Cannot read or move it (a folder in the way, permissions): leave it for a person;
+            # its events, if recorded, are not recorded twice.
+            summary.files_refused[name] = f"{name}: left in the inbox ({type(exc).__name__})"
+            log.warning("status file %s left in the inbox: %s", name, type(exc).__name__)
 
     with store.session() as session:
         _reconcile(session, summary)
@@ -96,17 +101,20 @@ def parse_status_csv(content: bytes, name: str) -> list[dict[str, str]]:
     except UnicodeDecodeError as exc:
         raise StatusFileError(f"{name}: not UTF-8 text ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise StatusFileError(
-            f"{name}: the header lacks {', '.join(missing)}; expected "
-            "line_reference,status,occurred_at,tracking_number,carrier,note"
-        )
-    return [
-        {(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
-        for row in reader
-    ]
+    try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise StatusFileError(
+                f"{name}: the header lacks {', '.join(missing)}; expected "
+                "line_reference,status,occurred_at,tracking_number,carrier,note"
+            )
+        return [
+            {(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
+            for row in reader
+        ]
+    except csv.Error as exc:
+        raise StatusFileError(f"{name}: not a readable CSV file ({exc})") from None
 
 
 def _record(
@@ -135,11 +143,10 @@ def _record(
     events = []
     for row_no, row in enumerate(rows, start=2):
         occurred_at, reason = None, None
-        if row.get("occurred_at"):
-            try:
-                occurred_at = parse_time(row["occurred_at"], f"{name} row {row_no} occurred_at")
-            except PayloadRejected as exc:
-                reason = str(exc)
+        try:
+            occurred_at = parse_zoned_time(row.get("occurred_at", ""))
+        except PayloadRejected as exc:
+            reason = f"{name} row {row_no}: occurred_at {exc.message}"
         status = row.get("status", "").lower()
         if status not in KNOWN_STATUSES:
             reason = f"{name} row {row_no}: status {status!r} is not one of " + ", ".join(
@@ -192,7 +199,7 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
     for event in events:
         line = lines.get(event.line_reference)
         newest = last_applied.get(line.id) if line is not None else None
-        if line is None or line.partner_code != event.partner_code:
+        if line is None or line.partner_code != event.partner_code or line.status == "received":
             # Unknown and foreign lines read the same, so a partner learns nothing of others.
             event.outcome = "rejected"
             event.reason = f"no line {event.line_reference!r} was dispatched to this partner"
@@ -216,9 +223,14 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
     session.flush()
 
 
+def _refuse(path: Path, reason: str) -> None:
+    target = _move(path, "refused")
+    target.with_name(target.name + ".reason.txt").write_text(f"{reason}\n", "utf-8")
+
+
 def _move(path: Path, folder: str) -> Path:
     """Move a read file aside under a name we made safe, never over an earlier one."""
-    target = path.parent / folder / slug_component(path.name)
+    target = path.parent / folder / (slug_component(path.stem) + ".csv")
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         target = target.with_name(f"{target.stem}-{utcnow():%Y%m%dT%H%M%S%f}{target.suffix}")

@@ -17,6 +17,7 @@ from oms_pipeline.status.reconcile import derive_order_status, move_lines
 from oms_pipeline_tests.factories import add_order
 
 HEADER = "line_reference,status,occurred_at,tracking_number,carrier,note\n"
+AT = "2026-11-05T10:00:00Z"
 
 
 def _order(store: OrderStore, partners: list[str]) -> list[str]:
@@ -110,7 +111,10 @@ def test_a_partner_cannot_touch_another_partners_line(
 ) -> None:
     (theirs,) = _order(store, ["brightprint"])
     _drop(
-        settings, "northwind-3pl", "s.csv", HEADER + f"{theirs},shipped,,,,\nnope-1,shipped,,,,\n"
+        settings,
+        "northwind-3pl",
+        "s.csv",
+        HEADER + f"{theirs},shipped,{AT},,,\nnope-1,shipped,{AT},,,\n",
     )
     summary = ingest_status_files(store, settings.var_dir)
     assert summary.events == {"rejected": 2}
@@ -168,3 +172,58 @@ def test_bad_rows_are_kept_as_rejected_events(
 )
 def test_order_status_derives_from_lines(lines: list[str], order: str) -> None:
     assert derive_order_status(lines) == order
+
+
+def test_rows_for_lines_not_yet_dispatched_are_rejected(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    (line,) = _order(sqlite_store, ["brightprint"])
+    with sqlite_store.session() as session:
+        row = session.execute(
+            select(OrderLineRow).where(OrderLineRow.line_reference == line)
+        ).scalar_one()
+        row.status = "received"
+    _drop(sqlite_settings, "brightprint", "early.csv", HEADER + f"{line},shipped,{AT},1Z,UPS,\n")
+    assert ingest_status_files(sqlite_store, sqlite_settings.var_dir).events == {"rejected": 1}
+    assert _line(sqlite_store, line).status == "received"
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "says"),
+    [("", "is empty"), ("2026-11-05T10:00:00", "has no zone"), ("yesterday", "not an ISO")],
+)
+def test_rows_without_a_zoned_time_are_rejected(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore, occurred_at: str, says: str
+) -> None:
+    (line,) = _order(sqlite_store, ["brightprint"])
+    _drop(sqlite_settings, "brightprint", "t.csv", HEADER + f"{line},shipped,{occurred_at},,,\n")
+    ingest_status_files(sqlite_store, sqlite_settings.var_dir)
+    with sqlite_store.session() as session:
+        event = session.execute(select(StatusEvent)).scalar_one()
+    assert event.outcome == "rejected"
+    assert "t.csv row 2: occurred_at" in (event.reason or "") and says in (event.reason or "")
+    assert _line(sqlite_store, line).status == "dispatched"
+
+
+def test_one_bad_file_does_not_hold_up_the_others(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    first, second = _order(sqlite_store, ["brightprint", "northwind-3pl"])
+    # An oversized field (beyond the csv module's limit) and a file where a folder must go.
+    _drop(sqlite_settings, "acme-embroidery", "huge.csv", HEADER + "x,shipped,,,," + "n" * 200_000)
+    blocked = _drop(sqlite_settings, "brightprint", "a.csv", HEADER + f"{first},shipped,{AT},,,\n")
+    (blocked / "processed").write_text("not a folder")
+    _drop(sqlite_settings, "northwind-3pl", "état #1.csv", HEADER + f"{second},shipped,{AT},,,\n")
+
+    summary = ingest_status_files(sqlite_store, sqlite_settings.var_dir)
+
+    assert "not a readable CSV" in summary.files_refused["acme-embroidery/huge.csv"]
+    assert "left in the inbox" in summary.files_refused["brightprint/a.csv"]
+    assert summary.files_read == ["northwind-3pl/état #1.csv"]
+    assert _line(sqlite_store, second).status == "shipped"
+    # The blocked file's rows were recorded and applied once; it waits for a person.
+    assert _line(sqlite_store, first).status == "shipped"
+    assert (blocked / "a.csv").exists()
+    processed = sqlite_settings.var_dir / "partners" / "northwind-3pl" / "inbox" / "processed"
+    (moved,) = processed.iterdir()
+    assert moved.suffix == ".csv" and moved.name.startswith("tat_1")
