@@ -30,8 +30,7 @@ db: install
 
 run: db
 	@echo "HTTP service: http://127.0.0.1:$(API_PORT)   Dagster UI: http://127.0.0.1:$(UI_PORT)"
-	@set -m; \
-	$(BIN)/oms serve --port $(API_PORT) & api=$$!; \
+	@$(BIN)/oms serve --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/oms replay --url http://127.0.0.1:$(API_PORT) --wait 30 $(DELIVERIES); \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)

@@ -51,12 +51,14 @@ def _migrate(settings: OmsSettings, _args: argparse.Namespace) -> int:
 
 
 def _load_config(settings: OmsSettings, args: argparse.Namespace) -> int:
-    from oms_pipeline.orders.config import load_config
+    from oms_pipeline.orders.config import load_config, partner_folders
     from oms_pipeline.orders.store import OrderStore
 
     store = OrderStore(settings.resolved_database_url)
     store.migrate()
     loaded = load_config(store, args.folder or settings.config_dir)
+    for folder in partner_folders(store, settings.var_dir.resolve()):
+        folder.mkdir(parents=True, exist_ok=True)
     _say(f"loaded {loaded}")
     return 0
 
@@ -66,7 +68,7 @@ def _demo(settings: OmsSettings, args: argparse.Namespace) -> int:
 
     run_demo(settings, deliveries=args.deliveries, say=_say)
     _say("")
-    _say("summary")
+    _say(f"summary: everything in the order store ({_redact(settings.resolved_database_url)})")
     for line in summary_lines(settings):
         _say(line)
     return 0

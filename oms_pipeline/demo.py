@@ -177,10 +177,10 @@ def summary_lines(settings: OmsSettings) -> list[str]:
         )
         out.append(f"payloads landed: {count(LandedPayload)} {outcomes}")
         orders = session.execute(
-            select(OrderRow.order_number, OrderRow.source, OrderRow.status).order_by(OrderRow.id)
+            select(OrderRow.order_number, OrderRow.shop, OrderRow.status).order_by(OrderRow.id)
         ).all()
         out.append(f"orders accepted: {len(orders)}")
-        out.extend(f"  #{number} ({source}) {status}" for number, source, status in orders)
+        out.extend(f"  #{number} ({shop}) {status}" for number, shop, status in orders)
         rejections = session.execute(
             select(OrderRejection, LandedPayload.headers)
             .join(LandedPayload, LandedPayload.id == OrderRejection.landing_id)

@@ -88,6 +88,12 @@ def make_pending_artwork(
             except OmsError as exc:
                 summary.waiting[line.line_reference] = str(exc)
                 continue
+            if recipe.sku != line.sku:
+                summary.waiting[line.line_reference] = (
+                    f"recipe {recipe.token} was made for SKU {recipe.sku}, the line is "
+                    f"{line.sku}; fix the line's RecipeID or SKU at the source and send it again"
+                )
+                continue
             request = ArtworkRequest(
                 order_ref=order_ref,
                 order_number=order_number,

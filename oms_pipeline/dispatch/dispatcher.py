@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from oms_pipeline.orders.tables import (
 from oms_pipeline.status.reconcile import move_lines
 
 log = logging.getLogger(__name__)
+
+_PHONE_LIKE = re.compile(r"^[+-]?[0-9][0-9 ().-]*$")
 
 MANIFEST_COLUMNS = (
     "line_reference",
@@ -149,7 +152,8 @@ def _manifest(
         ship_to = order.ship_to or {}
         name = " ".join(p for p in (ship_to.get("first_name"), ship_to.get("last_name")) if p)
         writer.writerow(
-            [
+            _cell(value)
+            for value in [
                 line.line_reference,
                 order.order_number,
                 line.sku,
@@ -170,6 +174,18 @@ def _manifest(
             ]
         )
     return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: object) -> object:
+    """A manifest cell that a spreadsheet will not run: text starting with a formula sign gets
+    a leading apostrophe, unless it is only a number such as a phone (``+1 555 0100``)."""
+    if (
+        isinstance(value, str)
+        and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not _PHONE_LIKE.match(value)
+    ):
+        return "'" + value
+    return value
 
 
 def partners_with_pending_travelers(store: OrderStore) -> dict[str, int]:

@@ -166,6 +166,7 @@ def _lines(
     items = payload.get("line_items")
     if not isinstance(items, list) or not items:
         raise PayloadRejected("no_lines", "line_items", "the order has no line items")
+    refunded = _refunded_quantities(payload.get("refunds"))
     recipe_names = {name.casefold() for name in recipe_properties}
     lines: list[OrderLine] = []
     for index, item in enumerate(items):
@@ -183,6 +184,11 @@ def _lines(
             if current == 0:
                 continue  # removed by an edit or fully refunded
             quantity = current
+        elif not cancelled and isinstance(quantity, int) and str(item.get("id")) in refunded:
+            # Older payloads have no current_quantity: take refunded units off.
+            quantity -= refunded[str(item.get("id"))]
+            if quantity <= 0:
+                continue
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
             raise PayloadRejected(
                 "invalid_quantity", f"{where}.quantity", f"quantity {quantity!r} is not positive"
@@ -245,6 +251,19 @@ def _sku(item: dict[str, Any], field: str, line: str) -> str:
         f"{line} has neither a SKU nor a variant id, so no partner can tell what to make; "
         "give the product a SKU in Shopify and replay the payload",
     )
+
+
+def _refunded_quantities(refunds: Any) -> dict[str, int]:
+    """Units refunded per line item id, from the order's embedded ``refunds``."""
+    totals: dict[str, int] = {}
+    for refund in refunds if isinstance(refunds, list) else []:
+        items = refund.get("refund_line_items") if isinstance(refund, dict) else None
+        for item in items if isinstance(items, list) else []:
+            quantity = item.get("quantity") if isinstance(item, dict) else None
+            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
+                key = str(item.get("line_item_id"))
+                totals[key] = totals.get(key, 0) + quantity
+    return totals
 
 
 def _cut(text: str | None, limit: int) -> str | None:

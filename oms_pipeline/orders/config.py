@@ -25,6 +25,7 @@ from oms_pipeline.orders.tables import (
     StatusTransition,
 )
 from oms_pipeline.paths import safe_component
+from oms_pipeline.settings import partner_folder
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,17 @@ def load_config(store: OrderStore, folder: Path) -> LoadedConfig:
     loaded = LoadedConfig(len(products), len(partners), len(rules), len(connections), len(recipes))
     log.info("configuration loaded from %s: %s", folder, loaded)
     return loaded
+
+
+def partner_folders(store: OrderStore, var_dir: Path) -> list[Path]:
+    """The inbox and outbox of every partner served over its local folder."""
+    with store.session() as session:
+        codes = session.execute(
+            select(Partner.code).where(Partner.channel == "local_folder")
+        ).scalars()
+        return [
+            partner_folder(var_dir, code) / box for code in codes for box in ("inbox", "outbox")
+        ]
 
 
 def _read(path: Path) -> Any:

@@ -210,9 +210,7 @@ class OrderStore:
             stmt = (
                 update(LandedPayload)
                 .where(LandedPayload.outcome == "rejected")
-                .values(
-                    processed_at=None, outcome="pending", attempt=LandedPayload.attempt + 1
-                )
+                .values(processed_at=None, outcome="pending", attempt=LandedPayload.attempt + 1)
             )
             if landing_ids is not None:
                 stmt = stmt.where(LandedPayload.id.in_(landing_ids))

@@ -1,7 +1,7 @@
 """Recipes from the customizer's Admin API, served by a loopback HTTP server that follows its
 documented contract (``GET /api/v1/recipes/{id}``, HTTP Basic auth): fetched once and kept,
 and lines wait, without failing the run, when the customizer refuses, lacks the recipe or is
-down."""
+down, or when the recipe is for another product."""
 
 from __future__ import annotations
 
@@ -167,3 +167,13 @@ def test_client_refuses_what_is_not_a_recipe_id(customizer: FakeCustomizer) -> N
     assert customizer.paths == []
     with pytest.raises(OmsError, match="401"):
         CustomizerRecipeSource(customizer.url, KEY, "bad").get(REMOTE_TOKEN)
+
+
+def test_a_recipe_for_another_product_holds_the_line(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    _custom_line(sqlite_store, "1609c0e8")  # a mug's recipe on a cap line
+    summary = make_pending_artwork(sqlite_store, sqlite_settings)
+    assert summary.rendered == 0
+    reason = summary.waiting["shopify-4242-1"]
+    assert "made for SKU MUG-11OZ-WHITE" in reason and "CAP-EMB-NAVY" in reason
