@@ -21,7 +21,7 @@ def safe_component(value: str) -> str:
         UnsafeFileName: the value is empty, too long, or holds anything but letters, digits,
             dot, dash and underscore (so no separators, no ``..``, no leading dot).
     """
-    if not _SAFE_COMPONENT.match(value) or ".." in value:
+    if not _SAFE_COMPONENT.fullmatch(value) or ".." in value:
         raise UnsafeFileName(
             f"{value!r} cannot be used in a file name: only letters, digits, '.', '-' and '_' "
             "are allowed, at most 80 characters, not starting with '.' or '-'"
@@ -34,7 +34,7 @@ def slug_component(value: str) -> str:
 
     Unsafe characters become ``_``; a short hash of the original keeps distinct inputs distinct.
     """
-    if _SAFE_COMPONENT.match(value) and ".." not in value:
+    if _SAFE_COMPONENT.fullmatch(value) and ".." not in value:
         return value
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value)
     cleaned = re.sub(r"\.{2,}", ".", cleaned).strip("._-")[:60].strip("._-") or "x"

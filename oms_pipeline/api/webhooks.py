@@ -90,6 +90,12 @@ async def receive_shopify_webhook(
         raise HTTPException(status_code=400, detail="; ".join(problems))
 
     headers = {k: request.headers[k] for k in SHOPIFY_KEPT_HEADERS if k in request.headers}
+    odd = [k for k, v in headers.items() if len(v) > 1000 or not (v.isascii() and v.isprintable())]
+    if odd:
+        raise HTTPException(
+            status_code=400,
+            detail=f"header(s) {', '.join(odd)} must be at most 1000 printable ASCII characters",
+        )
     result = await run_in_threadpool(
         store.land,
         source="shopify",

@@ -78,6 +78,7 @@ def make_pending_artwork(
                 OrderLineRow.recipe_id.is_not(None),
                 ArtworkFile.id.is_(None),
                 OrderRow.status != "cancelled",
+                OrderLineRow.status != "cancelled",
             )
             .order_by(OrderLineRow.id)
         ).all()
@@ -146,7 +147,11 @@ def make_pending_travelers(
                 & (FactoryFile.partner_code == OrderLineRow.partner_code)
                 & (FactoryFile.kind == "traveler"),
             )
-            .where(FactoryFile.id.is_(None), OrderRow.status != "cancelled")
+            .where(
+                FactoryFile.id.is_(None),
+                OrderRow.status != "cancelled",
+                OrderLineRow.status != "cancelled",
+            )
             .order_by(OrderRow.id, OrderLineRow.partner_code, OrderLineRow.line_no)
         ).all()
         groups: dict[tuple[int, str], list[tuple[OrderLineRow, OrderRow, ArtworkFile | None]]]

@@ -48,8 +48,7 @@ def channel_for(channel: str, settings: Mapping[str, Any], var_dir: Path, code: 
         ConfigurationError: the partner names a channel this release does not have.
     """
     if channel == "local_folder":
-        outbox = Path(settings["outbox"]) if settings.get("outbox") else None
-        return LocalFolderChannel(outbox or partner_folder(var_dir, code) / "outbox")
+        return LocalFolderChannel(partner_folder(var_dir, code) / "outbox")
     raise ConfigurationError(
         f"partner {code}: channel {channel!r} is not available; use 'local_folder'"
     )

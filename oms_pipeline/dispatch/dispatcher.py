@@ -92,7 +92,11 @@ def dispatch_partner(store: OrderStore, var_dir: Path, partner_code: str) -> Dis
             select(OrderLineRow, OrderRow, ArtworkFile)
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(ArtworkFile, ArtworkFile.line_id == OrderLineRow.id)
-            .where(OrderLineRow.order_id.in_(order_ids), OrderLineRow.partner_code == partner_code)
+            .where(
+                OrderLineRow.order_id.in_(order_ids),
+                OrderLineRow.partner_code == partner_code,
+                OrderLineRow.status != "cancelled",
+            )
             .order_by(OrderRow.id, OrderLineRow.line_no)
         ).all()
 

@@ -44,7 +44,11 @@ def route_pending_lines(store: OrderStore) -> RoutingSummary:
         pending = session.execute(
             select(OrderLineRow.id, OrderLineRow.sku, OrderRow.source)
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
-            .where(OrderLineRow.partner_code.is_(None), OrderRow.status != "cancelled")
+            .where(
+                OrderLineRow.partner_code.is_(None),
+                OrderRow.status != "cancelled",
+                OrderLineRow.status != "cancelled",
+            )
         ).all()
 
         assignments = []

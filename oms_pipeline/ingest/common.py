@@ -28,7 +28,7 @@ def parse_money(value: Any, field: str) -> Decimal:
         raise PayloadRejected(
             "invalid_money", field, f"{value!r} is not an amount of money"
         ) from None
-    if not amount.is_finite() or abs(amount) >= MONEY_LIMIT:
+    if not amount.is_finite() or abs(amount.quantize(Decimal("0.0001"))) >= MONEY_LIMIT:
         raise PayloadRejected(
             "invalid_money", field, f"{str(value)[:40]!r} is not a usable amount of money"
         )

@@ -80,7 +80,7 @@ def guess_shopify_topic(body: bytes) -> str:
     """The topic a saved Shopify payload was most likely sent under."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
         return "orders/create"
     if isinstance(payload, dict) and set(payload) == {"order"}:
         payload = payload["order"]

@@ -36,6 +36,8 @@ ORDER_TOPICS = frozenset(
     }
 )
 
+MAX_LINES = 1000
+
 _SHOPIFY_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 
 DEFAULT_RECIPE_PROPERTIES = ("_recipeId", "_recipe_id", "RecipeID", "recipe_id")
@@ -109,7 +111,7 @@ def parse_order(
             order_number=order_number,
             order_date=created_at,
             source_updated_at=parse_time(updated_raw, "updated_at"),
-            currency=str(payload.get("currency") or "").upper()[:3] or "XXX",
+            currency=as_text(payload.get("currency") or "XXX").upper()[:3],
             cancelled=cancelled,
             total_price=(
                 parse_money(payload["total_price"], "total_price")
@@ -166,6 +168,12 @@ def _lines(
     items = payload.get("line_items")
     if not isinstance(items, list) or not items:
         raise PayloadRejected("no_lines", "line_items", "the order has no line items")
+    if len(items) > MAX_LINES:
+        raise PayloadRejected(
+            "too_many_lines",
+            "line_items",
+            f"{len(items)} line items; an order may have at most {MAX_LINES}, split it",
+        )
     refunded = _refunded_quantities(payload.get("refunds"))
     recipe_names = {name.casefold() for name in recipe_properties}
     lines: list[OrderLine] = []
@@ -279,7 +287,7 @@ def _tags(raw: Any) -> tuple[str, ...]:
 def _pairs(properties: Any) -> list[tuple[str, Any]]:
     """Shopify properties as (name, value) pairs: a list of {name, value} or an object."""
     if isinstance(properties, dict):
-        return [(str(k), v) for k, v in properties.items()]
+        return [(as_text(k), v) for k, v in properties.items()]
     if isinstance(properties, list):
         return [
             (as_text(p.get("name") or ""), p.get("value"))

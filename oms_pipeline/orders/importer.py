@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected
@@ -72,9 +71,9 @@ def import_pending_landings(store: OrderStore, chunk_size: int = CHUNK) -> Impor
             with store.session() as session:
                 done = _import_chunk(store, session, landings)
             summary.merge(done)
-        except SQLAlchemyError:
-            # Something in the chunk breaks a database rule: import one landing at a time, so
-            # only the culprit is rejected and the rest go on.
+        except Exception:
+            # Something in the chunk breaks a database rule or the driver: import one landing
+            # at a time, so only the culprit is rejected and the rest go on.
             log.warning("chunk of %d landings failed; importing them one by one", len(landings))
             for landing in landings:
                 _import_alone(store, landing, summary)
@@ -94,7 +93,7 @@ def _import_alone(store: OrderStore, landing: PendingLanding, summary: ImportSum
         with store.session() as session:
             done = _import_chunk(store, session, [landing])
         summary.merge(done)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
         # The error's text may quote the payload's values: keep only its kind.
         reason = type(getattr(exc, "orig", None) or exc).__name__
         with store.session() as session:

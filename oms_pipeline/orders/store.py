@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from oms_pipeline.orders.model import Order, OrderLine
 from oms_pipeline.orders.tables import (
+    ArtworkFile,
+    FactoryFile,
     LandedPayload,
     OrderLineAttributeRow,
     OrderLineRow,
@@ -342,6 +344,7 @@ class OrderStore:
         order_ids = [order_id for _, order_id in orders]
         existing: dict[int, dict[str, tuple[int, int]]] = {}
         existing_numbers: dict[int, dict[int, int]] = {}
+        made_of: dict[int, tuple[str, str | None, int]] = {}
         for id_chunk in _chunks(order_ids, 500):
             rows = session.execute(
                 select(
@@ -349,16 +352,22 @@ class OrderStore:
                     OrderLineRow.order_id,
                     OrderLineRow.line_no,
                     OrderLineRow.source_line_id,
+                    OrderLineRow.sku,
+                    OrderLineRow.recipe_id,
+                    OrderLineRow.quantity,
                 ).where(OrderLineRow.order_id.in_(id_chunk))
             ).tuples()
-            for line_id, order_id, line_no, source_line_id in rows:
+            for line_id, order_id, line_no, source_line_id, sku, recipe_id, quantity in rows:
                 existing_numbers.setdefault(order_id, {})[line_no] = line_id
+                made_of[line_id] = (sku, recipe_id, quantity)
                 if source_line_id:
                     existing.setdefault(order_id, {})[source_line_id] = (line_no, line_id)
 
         rows_to_write: list[dict[str, Any]] = []
         numbered: list[tuple[int, int, OrderLine]] = []
         removed: list[int] = []
+        changed: list[int] = []
+        edited_orders: set[int] = set()
         for order, order_id in orders:
             by_source = existing.get(order_id, {})
             numbers = existing_numbers.get(order_id, {})
@@ -374,7 +383,17 @@ class OrderStore:
                 kept.add(line_no)
                 numbered.append((order_id, line_no, line))
                 rows_to_write.append(_line_values(order, order_id, line_no, line, custom_skus))
-            removed.extend(line_id for no, line_id in numbers.items() if no not in kept)
+                stored_id = numbers.get(line_no)
+                if stored_id is None:
+                    edited_orders.add(order_id)
+                elif made_of[stored_id] != (line.sku, line.recipe_id, line.quantity):
+                    changed.append(stored_id)
+                    edited_orders.add(order_id)
+            gone = [line_id for no, line_id in numbers.items() if no not in kept]
+            removed.extend(gone)
+            if gone:
+                edited_orders.add(order_id)
+        self._forget_unsent_files(session, changed, edited_orders)
 
         line_ids: dict[tuple[int, int], int] = {}
         changeable = (
@@ -413,6 +432,29 @@ class OrderStore:
         if attributes:
             session.execute(insert(OrderLineAttributeRow), attributes)
         return removed
+
+    def _forget_unsent_files(
+        self, session: Session, changed_line_ids: list[int], edited_order_ids: set[int]
+    ) -> None:
+        """Drop what was made from an older version and not yet sent, so it is made again:
+        the artwork of lines whose SKU, RecipeID or quantity changed, and the travelers of
+        orders whose lines changed, came or went."""
+        for id_chunk in _chunks(changed_line_ids, 500):
+            session.execute(
+                delete(ArtworkFile).where(
+                    ArtworkFile.line_id.in_(
+                        select(OrderLineRow.id).where(
+                            OrderLineRow.id.in_(id_chunk), OrderLineRow.status == "received"
+                        )
+                    )
+                )
+            )
+        for id_chunk in _chunks(sorted(edited_order_ids), 500):
+            session.execute(
+                delete(FactoryFile).where(
+                    FactoryFile.order_id.in_(id_chunk), FactoryFile.dispatch_id.is_(None)
+                )
+            )
 
     def record_rejections(self, session: Session, rejections: Sequence[dict[str, Any]]) -> None:
         """Record (or replace) why landings were rejected: dicts of ``order_rejections`` columns

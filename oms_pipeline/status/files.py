@@ -12,16 +12,17 @@ import io
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from oms_pipeline.errors import PayloadRejected, StatusFileError
-from oms_pipeline.ingest.common import parse_zoned_time
+from oms_pipeline.ingest.common import as_text, parse_zoned_time
 from oms_pipeline.orders.store import OrderStore, as_dict
 from oms_pipeline.orders.tables import (
+    FactoryFile,
     OrderLineRow,
     Partner,
     StatusEvent,
@@ -33,6 +34,7 @@ from oms_pipeline.status.reconcile import allowed_transitions, move_lines
 
 log = logging.getLogger(__name__)
 
+FUTURE_TOLERANCE = timedelta(days=1)
 REQUIRED_COLUMNS = ("line_reference", "status", "occurred_at")
 KNOWN_STATUSES = frozenset({"in_production", "shipped", "delivered", "cancelled", "error"})
 
@@ -78,10 +80,10 @@ def ingest_status_files(store: OrderStore, var_dir: Path) -> StatusSummary:
             summary.files_read.append(name)
         except StatusFileError as exc:
             summary.files_refused[name] = str(exc)
-            _refuse(path, str(exc))
-        except OSError as exc:
-            # Cannot read or move it (a folder in the way, permissions): leave it for a person;
-            # its events, if recorded, are not recorded twice.
+            _refuse(path, str(exc), summary, name)
+        except Exception as exc:
+            # Cannot read, record or move it (a file in the way, permissions, the database
+            # refusing a value): leave it for a person; rows recorded are not recorded twice.
             summary.files_refused[name] = f"{name}: left in the inbox ({type(exc).__name__})"
             log.warning("status file %s left in the inbox: %s", name, type(exc).__name__)
 
@@ -110,7 +112,11 @@ def parse_status_csv(content: bytes, name: str) -> list[dict[str, str]]:
                 "line_reference,status,occurred_at,tracking_number,carrier,note"
             )
         return [
-            {(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(v, str)}
+            {
+                as_text(k or "").strip(): as_text(v).strip()
+                for k, v in row.items()
+                if isinstance(v, str)
+            }
             for row in reader
         ]
     except csv.Error as exc:
@@ -147,6 +153,9 @@ def _record(
             occurred_at = parse_zoned_time(row.get("occurred_at", ""))
         except PayloadRejected as exc:
             reason = f"{name} row {row_no}: occurred_at {exc.message}"
+        if occurred_at is not None and occurred_at > utcnow() + FUTURE_TOLERANCE:
+            reason = f"{name} row {row_no}: occurred_at {row['occurred_at']!r} is in the future"
+            occurred_at = None
         status = row.get("status", "").lower()
         if status not in KNOWN_STATUSES:
             reason = f"{name} row {row_no}: status {status!r} is not one of " + ", ".join(
@@ -160,8 +169,8 @@ def _record(
                 "line_reference": row.get("line_reference", "")[:140],
                 "status": status[:32],
                 "occurred_at": occurred_at,
-                "tracking_number": row.get("tracking_number") or None,
-                "carrier": row.get("carrier") or None,
+                "tracking_number": (row.get("tracking_number") or "")[:100] or None,
+                "carrier": (row.get("carrier") or "")[:100] or None,
                 "note": row.get("note") or None,
                 "outcome": "rejected" if reason else "pending",
                 "reason": reason,
@@ -196,10 +205,24 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
             .group_by(StatusEvent.line_id)
         )
     )
+    dispatched = {
+        (order_id, partner)
+        for order_id, partner in session.execute(
+            select(FactoryFile.order_id, FactoryFile.partner_code).where(
+                FactoryFile.dispatch_id.is_not(None),
+                FactoryFile.order_id.in_({line.order_id for line in lines.values()}),
+            )
+        ).tuples()
+    }
     for event in events:
         line = lines.get(event.line_reference)
         newest = last_applied.get(line.id) if line is not None else None
-        if line is None or line.partner_code != event.partner_code or line.status == "received":
+        if (
+            line is None
+            or line.partner_code != event.partner_code
+            or line.status == "received"
+            or (line.order_id, event.partner_code) not in dispatched
+        ):
             # Unknown and foreign lines read the same, so a partner learns nothing of others.
             event.outcome = "rejected"
             event.reason = f"no line {event.line_reference!r} was dispatched to this partner"
@@ -223,9 +246,12 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
     session.flush()
 
 
-def _refuse(path: Path, reason: str) -> None:
-    target = _move(path, "refused")
-    target.with_name(target.name + ".reason.txt").write_text(f"{reason}\n", "utf-8")
+def _refuse(path: Path, reason: str, summary: StatusSummary, name: str) -> None:
+    try:
+        target = _move(path, "refused")
+        target.with_name(target.name + ".reason.txt").write_text(f"{reason}\n", "utf-8")
+    except OSError as exc:
+        summary.files_refused[name] = f"{reason} (left in the inbox: {type(exc).__name__})"
 
 
 def _move(path: Path, folder: str) -> Path:

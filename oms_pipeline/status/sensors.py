@@ -1,6 +1,7 @@
 """The status sensor: a status file in a partner's inbox starts a status run."""
 
 import hashlib
+from datetime import UTC, datetime
 
 from dagster import (
     DefaultSensorStatus,
@@ -24,7 +25,8 @@ from oms_pipeline.status.files import pending_status_files
 def partner_status_file_sensor(
     context: SensorEvaluationContext, oms: OrderStoreResource
 ) -> RunRequest | SkipReason:
-    """The run key is a digest of the waiting files' names and contents."""
+    """The run key is a digest of the waiting files' names and contents, and the hour: a file
+    that could not be handled (it stays in the inbox) is tried again each hour, not forever."""
     files = pending_status_files(oms.working_folder())
     if not files:
         return SkipReason("no status files waiting")
@@ -33,4 +35,5 @@ def partner_status_file_sensor(
         digest.update(partner_code.encode() + b"/" + path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     context.log.info("%d status files waiting", len(files))
-    return RunRequest(run_key=f"status-{digest.hexdigest()[:24]}")
+    hour = datetime.now(UTC).strftime("%Y%m%d%H")
+    return RunRequest(run_key=f"status-{digest.hexdigest()[:24]}-{hour}")

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from oms_pipeline.orders.store import OrderStore
-from oms_pipeline.orders.tables import OrderLineRow, OrderRow, StatusEvent
+from oms_pipeline.orders.tables import (
+    Dispatch,
+    FactoryFile,
+    OrderLineRow,
+    OrderRow,
+    StatusEvent,
+)
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.status.files import ingest_status_files
 from oms_pipeline.status.reconcile import derive_order_status, move_lines
@@ -40,6 +46,27 @@ def _order(store: OrderStore, partners: list[str]) -> list[str]:
         ]
         session.add_all(lines)
         session.flush()
+        for partner in sorted(set(partners)):
+            dispatch = Dispatch(
+                batch_key=f"{partner}:test",
+                partner_code=partner,
+                channel="local_folder",
+                file_count=1,
+                line_count=1,
+                status="sent",
+            )
+            session.add(dispatch)
+            session.flush()
+            session.add(
+                FactoryFile(
+                    kind="traveler",
+                    order_id=order.id,
+                    partner_code=partner,
+                    path="traveler.pdf",
+                    sha256="",
+                    dispatch_id=dispatch.id,
+                )
+            )
         move_lines(session, [line.id for line in lines], "dispatched")
     return [line.line_reference for line in lines]
 
