@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from oms_pipeline.errors import OmsError
 from oms_pipeline.settings import OmsSettings
 
 
@@ -39,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     settings = OmsSettings()
-    return int(_COMMANDS[args.command](settings, args) or 0)
+    try:
+        return int(_COMMANDS[args.command](settings, args) or 0)
+    except OmsError as exc:
+        _say(f"oms {args.command}: {exc}")
+        return 2
 
 
 def _migrate(settings: OmsSettings, _args: argparse.Namespace) -> int:

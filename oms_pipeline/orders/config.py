@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from oms_pipeline.errors import ConfigurationError
 from oms_pipeline.orders.store import OrderStore
@@ -81,9 +82,32 @@ def load_config(store: OrderStore, folder: Path) -> LoadedConfig:
     )
     connections = _connections(folder / "connections.json")
     recipes = _recipes(folder / "recipes")
-    for partner in partners:
+    for index, partner in enumerate(partners):
+        if not isinstance(partner["code"], str):
+            raise ConfigurationError(f"{folder}/partners.json: partners[{index}].code is not text")
         safe_component(partner["code"])
+    try:
+        _upsert(store, products, partners, rules, connections, recipes)
+    except SQLAlchemyError as exc:
+        raise ConfigurationError(
+            f"{folder}: the configuration contradicts itself or the store "
+            f"({type(getattr(exc, 'orig', None) or exc).__name__}); check that every routing "
+            "rule names a partner defined in partners.json"
+        ) from None
 
+    loaded = LoadedConfig(len(products), len(partners), len(rules), len(connections), len(recipes))
+    log.info("configuration loaded from %s: %s", folder, loaded)
+    return loaded
+
+
+def _upsert(
+    store: OrderStore,
+    products: list[dict[str, Any]],
+    partners: list[dict[str, Any]],
+    rules: list[dict[str, Any]],
+    connections: list[tuple[str, str, list[str]]],
+    recipes: list[tuple[str, str, dict[str, Any]]],
+) -> None:
     with store.session() as session:
         for row in products:
             session.merge(Product(sku=row["sku"], name=row["name"], is_custom=row["is_custom"]))
@@ -120,10 +144,6 @@ def load_config(store: OrderStore, folder: Path) -> LoadedConfig:
             session.merge(Recipe(token=token, sku=sku, document=document))
         for from_status, to_status in DEFAULT_TRANSITIONS:
             session.merge(StatusTransition(from_status=from_status, to_status=to_status))
-
-    loaded = LoadedConfig(len(products), len(partners), len(rules), len(connections), len(recipes))
-    log.info("configuration loaded from %s: %s", folder, loaded)
-    return loaded
 
 
 def partner_folders(store: OrderStore, var_dir: Path) -> list[Path]:

@@ -68,3 +68,15 @@ def test_header_values_must_be_short_printable_ascii(
     assert response.status_code == 400
     assert "X-Shopify-Webhook-Id" in response.json()["detail"]
     assert sqlite_store.count(LandedPayload) == 0
+
+
+def test_every_kept_header_must_be_printable_ascii(
+    client: TestClient, sqlite_store: OrderStore
+) -> None:
+    body = b"{}"
+    headers: dict[str, object] = dict(_headers(body))
+    headers["X-Shopify-Triggered-At"] = "2026-11-01T00:00:00Z\u00e9".encode()
+    response = client.post(PATH, content=body, headers=headers)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert "x-shopify-triggered-at" in response.json()["detail"]
+    assert sqlite_store.count(LandedPayload) == 0

@@ -52,6 +52,20 @@ POISON: dict[str, tuple[bytes, str]] = {
     "id-70-digits": (_with(_set("id", int("9" * 70))), "invalid_order_id"),
     "deep-nesting": (b"[" * 100_000 + b"]" * 100_000, "unreadable_payload"),
     "huge-integer": (b'{"id": ' + b"9" * 5000 + b"}", "unreadable_payload"),
+    "surrogate-property-name": (
+        _with(
+            _set(
+                "line_items.0.properties",
+                {"_recipeId": "Tz9Kq2Lm", "x\ud800y": "v", "n\u0000": "w"},
+            )
+        ),
+        "",
+    ),
+    "nul-currency": (_with(_set("currency", "\u0000\u0000\u0000")), ""),
+    "too-many-lines": (
+        _with(lambda o: o.__setitem__("line_items", o["line_items"][:1] * 1001)),
+        "too_many_lines",
+    ),
     "shipping-title-400": (
         _with(_set("shipping_lines", [{"title": "T" * 400, "code": "C" * 400}])),
         "",

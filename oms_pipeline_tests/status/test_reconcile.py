@@ -254,3 +254,47 @@ def test_one_bad_file_does_not_hold_up_the_others(
     processed = sqlite_settings.var_dir / "partners" / "northwind-3pl" / "inbox" / "processed"
     (moved,) = processed.iterdir()
     assert moved.suffix == ".csv" and moved.name.startswith("tat_1")
+
+
+def test_an_unmovable_unreadable_file_holds_up_nobody(
+    settings: OmsSettings, store: OrderStore
+) -> None:
+    first, second = _order(store, ["brightprint", "northwind-3pl"])
+    inbox = _drop(settings, "brightprint", "u16.csv", "")
+    (inbox / "u16.csv").write_bytes("line_reference,status\n".encode("utf-16"))
+    (inbox / "refused").write_text("a file where the folder must go")
+    # Values the database would refuse: NUL, and longer than the columns.
+    _drop(
+        settings,
+        "northwind-3pl",
+        "odd.csv",
+        HEADER + f"{second},shipped,{AT},{'T' * 300},carrier\x00x,\n",
+    )
+    summary = ingest_status_files(store, settings.var_dir)
+    assert "left in the inbox" in summary.files_refused["brightprint/u16.csv"]
+    assert summary.files_read == ["northwind-3pl/odd.csv"]
+    line = _line(store, second)
+    assert line.status == "shipped" and line.tracking_number == "T" * 100
+    assert _line(store, first).status == "dispatched"
+
+
+def test_cancelled_and_future_rows_get_no_telling_answer(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    (line,) = _order(sqlite_store, ["brightprint"])
+    with sqlite_store.session() as session:
+        session.execute(select(FactoryFile)).scalar_one().dispatch_id = None
+        row = session.execute(select(OrderLineRow)).scalar_one()
+        row.status = "cancelled"
+    _drop(
+        sqlite_settings,
+        "brightprint",
+        "s.csv",
+        HEADER + f"{line},in_production,{AT},,,\nnope-9,shipped,2999-01-01T00:00:00Z,,,\n",
+    )
+    ingest_status_files(sqlite_store, sqlite_settings.var_dir)
+    with sqlite_store.session() as session:
+        events = {e.row_no: e for e in session.execute(select(StatusEvent)).scalars()}
+    assert events[2].outcome == "rejected"
+    assert "was dispatched to this partner" in (events[2].reason or "")
+    assert events[3].outcome == "rejected" and "in the future" in (events[3].reason or "")
