@@ -54,7 +54,8 @@ def pending_status_files(var_dir: Path) -> list[tuple[str, Path]]:
     found = []
     for inbox in sorted((var_dir / "partners").glob("*/inbox")):
         for path in sorted(inbox.glob("*.csv")):
-            if path.is_file():
+            # A link could point anywhere on this machine: only plain files are read.
+            if path.is_file() and not path.is_symlink():
                 found.append((inbox.parent.name, path))
     return found
 

@@ -298,3 +298,17 @@ def test_cancelled_and_future_rows_get_no_telling_answer(
     assert events[2].outcome == "rejected"
     assert "was dispatched to this partner" in (events[2].reason or "")
     assert events[3].outcome == "rejected" and "in the future" in (events[3].reason or "")
+
+
+def test_links_in_an_inbox_are_not_followed(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.csv"
+    outside.write_text(HEADER + f"x,shipped,{AT},,,\n")
+    inbox = _drop(sqlite_settings, "brightprint", "real.csv", HEADER)
+    (inbox / "link.csv").symlink_to(outside)
+    summary = ingest_status_files(sqlite_store, sqlite_settings.var_dir)
+    assert summary.files_read == ["brightprint/real.csv"]
+    with sqlite_store.session() as session:
+        assert session.execute(select(StatusEvent)).first() is None
+    assert outside.exists()
