@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from oms_pipeline.orders.store import OrderStore
 from oms_pipeline.orders.tables import OrderRow, utcnow
 
 
@@ -26,3 +27,18 @@ def add_order(session: Session, source_order_id: str) -> OrderRow:
     session.add(order)
     session.flush()
     return order
+
+
+def land_shopify(
+    store: OrderStore, delivery_id: str, body: bytes, topic: str = "orders/create"
+) -> int:
+    """Land a Shopify delivery from the demo shop as the webhook receiver would; its id."""
+    return store.land(
+        source="shopify",
+        delivery_id=delivery_id,
+        topic=topic,
+        shop="demo-brand.myshopify.com",
+        event_id=None,
+        headers={},
+        body=body,
+    ).landing_id

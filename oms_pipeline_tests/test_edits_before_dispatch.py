@@ -16,6 +16,7 @@ from oms_pipeline.dispatch.routing import route_pending_lines
 from oms_pipeline.orders.importer import import_pending_landings
 from oms_pipeline.orders.store import OrderStore
 from oms_pipeline.settings import SAMPLES_DIR, OmsSettings
+from oms_pipeline_tests.factories import land_shopify
 
 CREATE = json.loads(
     (SAMPLES_DIR / "deliveries" / "shopify" / "009-orders-create-1006.json").read_bytes()
@@ -23,15 +24,7 @@ CREATE = json.loads(
 
 
 def _land(store: OrderStore, delivery_id: str, order: dict[str, Any]) -> None:
-    store.land(
-        source="shopify",
-        delivery_id=delivery_id,
-        topic="orders/updated",
-        shop="demo-brand.myshopify.com",
-        event_id=None,
-        headers={},
-        body=json.dumps(order).encode(),
-    )
+    land_shopify(store, delivery_id, json.dumps(order).encode(), topic="orders/updated")
 
 
 def _intake(store: OrderStore, settings: OmsSettings) -> None:

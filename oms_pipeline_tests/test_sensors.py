@@ -14,20 +14,11 @@ from oms_pipeline.orders.tables import FactoryFile
 from oms_pipeline.resources import OrderStoreResource
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.status.sensors import partner_status_file_sensor
-from oms_pipeline_tests.factories import add_order
+from oms_pipeline_tests.factories import add_order, land_shopify
 
 
 def _land(store: OrderStore, delivery_id: str) -> int:
-    result = store.land(
-        source="shopify",
-        delivery_id=delivery_id,
-        topic="orders/create",
-        shop="demo-brand.myshopify.com",
-        event_id=None,
-        headers={},
-        body=b"{}",
-    )
-    return result.landing_id
+    return land_shopify(store, delivery_id, b"{}")
 
 
 def _resource(settings: OmsSettings) -> OrderStoreResource:

@@ -15,6 +15,7 @@ from oms_pipeline.orders.importer import import_pending_landings
 from oms_pipeline.orders.store import OrderStore, as_dict
 from oms_pipeline.orders.tables import LandedPayload, OrderRejection, OrderRow
 from oms_pipeline.settings import SAMPLES_DIR
+from oms_pipeline_tests.factories import land_shopify
 
 GOOD = json.loads(
     (SAMPLES_DIR / "deliveries" / "shopify" / "004-orders-create-1002.json").read_bytes()
@@ -77,15 +78,7 @@ POISON: dict[str, tuple[bytes, str]] = {
 def test_poison_is_rejected_alone(store: OrderStore, name: str) -> None:
     body, code = POISON[name]
     for delivery_id, payload in (("poison", body), ("good", json.dumps(GOOD).encode())):
-        store.land(
-            source="shopify",
-            delivery_id=delivery_id,
-            topic="orders/create",
-            shop="demo-brand.myshopify.com",
-            event_id=None,
-            headers={},
-            body=payload,
-        )
+        land_shopify(store, delivery_id, payload)
 
     summary = import_pending_landings(store)
 
@@ -112,15 +105,7 @@ def test_a_database_error_isolates_the_culprit_without_quoting_it(
 ) -> None:
     culprit = _with(_set("email", "someone@example.com"))
     for delivery_id, payload in (("culprit", culprit), ("good", json.dumps(GOOD).encode())):
-        sqlite_store.land(
-            source="shopify",
-            delivery_id=delivery_id,
-            topic="orders/create",
-            shop="demo-brand.myshopify.com",
-            event_id=None,
-            headers={},
-            body=payload,
-        )
+        land_shopify(sqlite_store, delivery_id, payload)
     real = OrderStore.upsert_orders
 
     def refusing(self: OrderStore, session: Any, versions: Any, custom_skus: Any) -> Any:
