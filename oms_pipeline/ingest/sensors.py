@@ -1,5 +1,7 @@
 """The landing sensor: new landed payloads start one intake run per batch."""
 
+import hashlib
+
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
@@ -50,14 +52,15 @@ def landed_payloads_sensor(
             cursor=str(last),
         )
     requeued = store.requeued_landings()
-    if requeued is None:
+    if not requeued:
         return SkipReason(f"no landings after #{cursor}")
-    first, last, count, attempts = requeued
+    first, last = requeued[0][0], requeued[-1][0]
+    digest = hashlib.sha256(repr(requeued).encode()).hexdigest()[:16]
     return SensorResult(
         run_requests=[
             RunRequest(
-                run_key=f"requeued-{first}-{last}-{count}-{attempts}",
-                tags={"oms/landings": f"{first}-{last}", "oms/landing_count": str(count)},
+                run_key=f"requeued-{first}-{last}-{digest}",
+                tags={"oms/landings": f"{first}-{last}", "oms/landing_count": str(len(requeued))},
             )
         ],
         cursor=str(cursor),

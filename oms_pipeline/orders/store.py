@@ -170,19 +170,16 @@ class OrderStore:
             )
             return list(session.execute(stmt).scalars())
 
-    def requeued_landings(self) -> tuple[int, int, int, int] | None:
-        """(first id, last id, count, attempts) of landings put back in the queue and not yet
-        processed again, or None."""
+    def requeued_landings(self) -> list[tuple[int, int]]:
+        """(id, attempt) of landings put back in the queue and not yet processed again."""
         with self.session() as session:
-            first, last, count, attempts = session.execute(
-                select(
-                    func.min(LandedPayload.id),
-                    func.max(LandedPayload.id),
-                    func.count(),
-                    func.sum(LandedPayload.attempt),
-                ).where(LandedPayload.processed_at.is_(None), LandedPayload.attempt > 0)
-            ).one()
-        return (first, last, count, int(attempts)) if count else None
+            return list(
+                session.execute(
+                    select(LandedPayload.id, LandedPayload.attempt)
+                    .where(LandedPayload.processed_at.is_(None), LandedPayload.attempt > 0)
+                    .order_by(LandedPayload.id)
+                ).tuples()
+            )
 
     def pending_landings(
         self, session: Session, after_id: int = 0, limit: int = 500
