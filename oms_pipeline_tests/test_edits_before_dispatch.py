@@ -84,3 +84,24 @@ def test_a_line_refunded_to_zero_before_dispatch_is_not_sent(
     northwind = dispatch_partner(sqlite_store, sqlite_settings.var_dir.resolve(), "northwind-3pl")
     manifest = next(Path(p) for p in northwind.files if p.endswith("manifest.csv"))
     assert "MUG-11OZ-WHITE" not in manifest.read_text()
+
+
+def test_a_sku_change_before_dispatch_routes_the_line_again(
+    sqlite_settings: OmsSettings, sqlite_store: OrderStore
+) -> None:
+    _land(sqlite_store, "create", CREATE)
+    _intake(sqlite_store, sqlite_settings)
+
+    edited = json.loads(json.dumps(CREATE))
+    edited["updated_at"] = "2030-01-01T00:00:00Z"
+    mug = _mug(edited)
+    mug["sku"] = "GIFT-BOX-SM"
+    mug["properties"] = [p for p in mug["properties"] if p["name"] != "_recipeId"]
+    _land(sqlite_store, "edit", edited)
+    _intake(sqlite_store, sqlite_settings)
+
+    var_dir = sqlite_settings.var_dir.resolve()
+    assert dispatch_partner(sqlite_store, var_dir, "brightprint").batch_name is None
+    northwind = dispatch_partner(sqlite_store, var_dir, "northwind-3pl")
+    manifest = next(Path(p) for p in northwind.files if p.endswith("manifest.csv"))
+    assert manifest.read_text().count("GIFT-BOX-SM") == 2

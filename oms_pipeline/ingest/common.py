@@ -88,7 +88,12 @@ def parse_zoned_time(value: str) -> datetime:
         raise PayloadRejected(
             "invalid_time", "occurred_at", f"{text[:40]!r} has no zone; add an offset or Z"
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise PayloadRejected(
+            "invalid_time", "occurred_at", f"{text[:40]!r} is out of range"
+        ) from None
 
 
 def as_text(value: Any) -> str:

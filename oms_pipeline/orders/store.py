@@ -434,17 +434,18 @@ class OrderStore:
         self, session: Session, changed_line_ids: list[int], edited_order_ids: set[int]
     ) -> None:
         """Drop what was made from an older version and not yet sent, so it is made again:
-        the artwork of lines whose SKU, RecipeID or quantity changed, and the travelers of
-        orders whose lines changed, came or went."""
+        the routing and artwork of lines whose SKU, RecipeID or quantity changed, and the
+        travelers of orders whose lines changed, came or went."""
         for id_chunk in _chunks(changed_line_ids, 500):
+            unsent = select(OrderLineRow.id).where(
+                OrderLineRow.id.in_(id_chunk), OrderLineRow.status == "received"
+            )
+            session.execute(delete(ArtworkFile).where(ArtworkFile.line_id.in_(unsent)))
             session.execute(
-                delete(ArtworkFile).where(
-                    ArtworkFile.line_id.in_(
-                        select(OrderLineRow.id).where(
-                            OrderLineRow.id.in_(id_chunk), OrderLineRow.status == "received"
-                        )
-                    )
-                )
+                update(OrderLineRow)
+                .where(OrderLineRow.id.in_(unsent))
+                .values(partner_code=None, routing_rule=None)
+                .execution_options(synchronize_session=False)
             )
         for id_chunk in _chunks(sorted(edited_order_ids), 500):
             session.execute(

@@ -217,7 +217,12 @@ def test_rows_for_lines_not_yet_dispatched_are_rejected(
 
 @pytest.mark.parametrize(
     ("occurred_at", "says"),
-    [("", "is empty"), ("2026-11-05T10:00:00", "has no zone"), ("yesterday", "not an ISO")],
+    [
+        ("", "is empty"),
+        ("2026-11-05T10:00:00", "has no zone"),
+        ("yesterday", "not an ISO"),
+        ("0001-01-01T00:00:00+14:00", "out of range"),
+    ],
 )
 def test_rows_without_a_zoned_time_are_rejected(
     sqlite_settings: OmsSettings, sqlite_store: OrderStore, occurred_at: str, says: str
