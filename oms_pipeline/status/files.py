@@ -27,10 +27,11 @@ from oms_pipeline.orders.tables import (
     Partner,
     StatusEvent,
     StatusFile,
+    StatusHistory,
     utcnow,
 )
 from oms_pipeline.paths import slug_component
-from oms_pipeline.status.reconcile import allowed_transitions, move_lines
+from oms_pipeline.status.reconcile import allowed_transitions, refresh_order_status
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
             )
         ).tuples()
     }
+    touched_orders: set[int] = set()
     for event in events:
         line = lines.get(event.line_reference)
         newest = last_applied.get(line.id) if line is not None else None
@@ -235,16 +237,28 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
             event.reason = f"a line cannot move from {line.status} to {event.status}"
         else:
             event.line_id = line.id
-            move_lines(session, [line.id], event.status, event_id=event.id, at=event.occurred_at)
+            session.add(
+                StatusHistory(
+                    order_id=line.order_id,
+                    line_id=line.id,
+                    from_status=line.status,
+                    to_status=event.status,
+                    status_event_id=event.id,
+                    changed_at=event.occurred_at,
+                )
+            )
+            line.status, line.status_at = event.status, event.occurred_at
             if event.tracking_number:
                 line.tracking_number = event.tracking_number
                 line.carrier = event.carrier
             event.outcome = "applied"
             if event.occurred_at:
                 last_applied[line.id] = event.occurred_at
+            touched_orders.add(line.order_id)
             summary.applied_by_status[event.status] += 1
         summary.events[event.outcome] += 1
     session.flush()
+    refresh_order_status(session, touched_orders)
 
 
 def _refuse(path: Path, reason: str, summary: StatusSummary, name: str) -> None:
