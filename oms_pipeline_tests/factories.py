@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from oms_pipeline.orders.store import OrderStore
-from oms_pipeline.orders.tables import OrderRow, utcnow
+from oms_pipeline.orders.tables import OrderLineRow, OrderRow, utcnow
 
 
 def add_order(session: Session, source_order_id: str) -> OrderRow:
@@ -42,3 +42,29 @@ def land_shopify(
         headers={},
         body=body,
     ).landing_id
+
+
+def add_line(
+    session: Session,
+    order: OrderRow,
+    line_no: int,
+    sku: str,
+    partner_code: str,
+    recipe_id: str | None = None,
+) -> OrderLineRow:
+    """One line of ``order``, routed to ``partner_code``; custom when it has a RecipeID."""
+    line = OrderLineRow(
+        order_id=order.id,
+        line_no=line_no,
+        line_reference=f"{order.order_ref}-{line_no}",
+        sku=sku,
+        quantity=1,
+        unit_price=0,
+        product_description=sku,
+        recipe_id=recipe_id,
+        is_custom=recipe_id is not None,
+        partner_code=partner_code,
+    )
+    session.add(line)
+    session.flush()
+    return line

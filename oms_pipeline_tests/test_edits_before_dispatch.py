@@ -38,6 +38,15 @@ def _mug(order: dict[str, Any]) -> dict[str, Any]:
     return next(item for item in order["line_items"] if item.get("sku") == "MUG-11OZ-WHITE")
 
 
+def _created_then_edited(store: OrderStore, settings: OmsSettings) -> dict[str, Any]:
+    """Import the sample order #1006 through travelers; return a newer version to edit."""
+    _land(store, "create", CREATE)
+    _intake(store, settings)
+    edited = json.loads(json.dumps(CREATE))
+    edited["updated_at"] = "2030-01-01T00:00:00Z"
+    return edited
+
+
 def _text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
@@ -45,11 +54,7 @@ def _text(path: Path) -> str:
 def test_recipe_change_before_dispatch_remakes_artwork_and_traveler(
     sqlite_settings: OmsSettings, sqlite_store: OrderStore
 ) -> None:
-    _land(sqlite_store, "create", CREATE)
-    _intake(sqlite_store, sqlite_settings)
-
-    edited = json.loads(json.dumps(CREATE))
-    edited["updated_at"] = "2030-01-01T00:00:00Z"
+    edited = _created_then_edited(sqlite_store, sqlite_settings)
     for prop in _mug(edited)["properties"]:
         if prop["name"] == "_recipeId":
             prop["value"] = "Cjk7Text"
@@ -68,11 +73,7 @@ def test_recipe_change_before_dispatch_remakes_artwork_and_traveler(
 def test_a_line_refunded_to_zero_before_dispatch_is_not_sent(
     sqlite_settings: OmsSettings, sqlite_store: OrderStore
 ) -> None:
-    _land(sqlite_store, "create", CREATE)
-    _intake(sqlite_store, sqlite_settings)
-
-    edited = json.loads(json.dumps(CREATE))
-    edited["updated_at"] = "2030-01-01T00:00:00Z"
+    edited = _created_then_edited(sqlite_store, sqlite_settings)
     for item in edited["line_items"]:
         item["current_quantity"] = 0 if item.get("sku") == "MUG-11OZ-WHITE" else item["quantity"]
     _land(sqlite_store, "refund", edited)
@@ -89,11 +90,7 @@ def test_a_line_refunded_to_zero_before_dispatch_is_not_sent(
 def test_a_sku_change_before_dispatch_routes_the_line_again(
     sqlite_settings: OmsSettings, sqlite_store: OrderStore
 ) -> None:
-    _land(sqlite_store, "create", CREATE)
-    _intake(sqlite_store, sqlite_settings)
-
-    edited = json.loads(json.dumps(CREATE))
-    edited["updated_at"] = "2030-01-01T00:00:00Z"
+    edited = _created_then_edited(sqlite_store, sqlite_settings)
     mug = _mug(edited)
     mug["sku"] = "GIFT-BOX-SM"
     mug["properties"] = [p for p in mug["properties"] if p["name"] != "_recipeId"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from oms_pipeline.errors import ConfigurationError
 from oms_pipeline.paths import safe_component, write_atomically
@@ -41,7 +41,7 @@ class LocalFolderChannel:
         return written
 
 
-def channel_for(channel: str, settings: Mapping[str, Any], var_dir: Path, code: str) -> Channel:
+def channel_for(channel: str, var_dir: Path, code: str) -> Channel:
     """The channel a partner is configured with.
 
     Raises:

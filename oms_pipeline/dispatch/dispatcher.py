@@ -112,7 +112,7 @@ def dispatch_partner(store: OrderStore, var_dir: Path, partner_code: str) -> Dis
                     files[f"artwork/{Path(path).name}"] = Path(path).read_bytes()
         files["manifest.csv"] = _manifest(lines, traveler_names)
 
-        channel = channel_for(partner.channel, partner.settings, var_dir, partner_code)
+        channel = channel_for(partner.channel, var_dir, partner_code)
         written = channel.send(batch_name, files)
 
         stmt = store.insert(Dispatch).values(

@@ -1,5 +1,7 @@
 """Assets of the order stage: landed payloads become orders or rejections."""
 
+from collections.abc import Iterator
+
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 from sqlalchemy import func, select
 
@@ -42,7 +44,9 @@ landed_payloads = AssetSpec(
         ),
     ],
 )
-def import_orders(context: AssetExecutionContext, oms: OrderStoreResource):  # type: ignore[no-untyped-def]
+def import_orders(
+    context: AssetExecutionContext, oms: OrderStoreResource
+) -> Iterator[MaterializeResult]:
     """Parse every pending landing in one batch."""
     store = oms.get_store()
     summary = import_pending_landings(store)

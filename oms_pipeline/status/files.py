@@ -27,11 +27,14 @@ from oms_pipeline.orders.tables import (
     Partner,
     StatusEvent,
     StatusFile,
-    StatusHistory,
     utcnow,
 )
 from oms_pipeline.paths import slug_component
-from oms_pipeline.status.reconcile import allowed_transitions, refresh_order_status
+from oms_pipeline.status.reconcile import (
+    allowed_transitions,
+    record_move,
+    refresh_order_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,17 +240,8 @@ def _reconcile(session: Session, summary: StatusSummary) -> None:
             event.reason = f"a line cannot move from {line.status} to {event.status}"
         else:
             event.line_id = line.id
-            session.add(
-                StatusHistory(
-                    order_id=line.order_id,
-                    line_id=line.id,
-                    from_status=line.status,
-                    to_status=event.status,
-                    status_event_id=event.id,
-                    changed_at=event.occurred_at,
-                )
-            )
-            line.status, line.status_at = event.status, event.occurred_at
+            assert event.occurred_at is not None  # rows without a time are rejected on reading
+            record_move(session, line, event.status, event_id=event.id, at=event.occurred_at)
             if event.tracking_number:
                 line.tracking_number = event.tracking_number
                 line.carrier = event.carrier

@@ -49,24 +49,29 @@ def move_lines(
     moved = []
     when = at or utcnow()
     for line in lines:
-        if (line.status, to_status) not in allowed:
-            continue
-        session.add(
-            StatusHistory(
-                order_id=line.order_id,
-                line_id=line.id,
-                from_status=line.status,
-                to_status=to_status,
-                status_event_id=event_id,
-                changed_at=when,
-            )
-        )
-        line.status = to_status
-        line.status_at = when
-        moved.append(line.id)
+        if (line.status, to_status) in allowed:
+            record_move(session, line, to_status, event_id=event_id, at=when)
+            moved.append(line.id)
     session.flush()
     refresh_order_status(session, {line.order_id for line in lines if line.id in moved})
     return moved
+
+
+def record_move(
+    session: Session, line: OrderLineRow, to_status: str, *, event_id: int | None, at: datetime
+) -> None:
+    """Move one line, already known to be allowed to, and write the move to the history."""
+    session.add(
+        StatusHistory(
+            order_id=line.order_id,
+            line_id=line.id,
+            from_status=line.status,
+            to_status=to_status,
+            status_event_id=event_id,
+            changed_at=at,
+        )
+    )
+    line.status, line.status_at = to_status, at
 
 
 def derive_order_status(line_statuses: list[str]) -> str:

@@ -21,9 +21,9 @@ from oms_pipeline.artwork.production import make_pending_artwork
 from oms_pipeline.artwork.recipes import CustomizerRecipeSource
 from oms_pipeline.errors import OmsError, RecipeNotFound
 from oms_pipeline.orders.store import OrderStore
-from oms_pipeline.orders.tables import ArtworkFile, OrderLineRow, Recipe
+from oms_pipeline.orders.tables import ArtworkFile, Recipe
 from oms_pipeline.settings import SAMPLES_DIR, OmsSettings
-from oms_pipeline_tests.factories import add_order
+from oms_pipeline_tests.factories import add_line, add_order
 
 KEY, SECRET = "api-key", "api-secret"
 REMOTE_TOKEN = "Rm7Te5Xy"
@@ -79,20 +79,7 @@ def customizer() -> Iterator[FakeCustomizer]:
 def _custom_line(store: OrderStore, recipe_id: str) -> None:
     with store.session() as session:
         order = add_order(session, "4242")
-        session.add(
-            OrderLineRow(
-                order_id=order.id,
-                line_no=1,
-                line_reference="shopify-4242-1",
-                sku="CAP-EMB-NAVY",
-                quantity=1,
-                unit_price=0,
-                product_description="Embroidered cap",
-                recipe_id=recipe_id,
-                is_custom=True,
-                partner_code="acme-embroidery",
-            )
-        )
+        add_line(session, order, 1, "CAP-EMB-NAVY", "acme-embroidery", recipe_id)
 
 
 def _settings(base: OmsSettings, url: str, secret: str = SECRET) -> OmsSettings:

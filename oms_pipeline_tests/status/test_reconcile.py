@@ -20,7 +20,7 @@ from oms_pipeline.orders.tables import (
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.status.files import ingest_status_files
 from oms_pipeline.status.reconcile import derive_order_status, move_lines
-from oms_pipeline_tests.factories import add_order
+from oms_pipeline_tests.factories import add_line, add_order
 
 HEADER = "line_reference,status,occurred_at,tracking_number,carrier,note\n"
 AT = "2026-11-05T10:00:00Z"
@@ -31,21 +31,9 @@ def _order(store: OrderStore, partners: list[str]) -> list[str]:
     with store.session() as session:
         order = add_order(session, "77")
         lines = [
-            OrderLineRow(
-                order_id=order.id,
-                line_no=n,
-                line_reference=f"shopify-77-{n}",
-                sku="GIFT-BOX-SM",
-                quantity=1,
-                unit_price=0,
-                product_description="",
-                is_custom=False,
-                partner_code=partner,
-            )
+            add_line(session, order, n, "GIFT-BOX-SM", partner)
             for n, partner in enumerate(partners, start=1)
         ]
-        session.add_all(lines)
-        session.flush()
         for partner in sorted(set(partners)):
             dispatch = Dispatch(
                 batch_key=f"{partner}:test",
